@@ -1,0 +1,41 @@
+import { runLocalPlane } from "./localplane.ts";
+import { runTools } from "./tools.ts";
+
+const usage = `usage: sprout <command> [flags]
+
+commands:
+  start        run a local seed control plane (etcd, kube-apiserver, kube-controller-manager)
+               until interrupted; prints the kubeconfig to use with kubectl
+  tools        build or locate the binaries sprout runs (see docs/development.md)
+  help         this text
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "start":
+    case "localplane":
+      return runLocalPlane(rest);
+    case "tools":
+      return runTools(rest);
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(usage);
+      return 0;
+    default:
+      process.stderr.write(`sprout: unknown command "${command}"\n\n${usage}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`sprout: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,95 @@
+import { existsSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { cacheDir } from "./cache.ts";
+import { httpCall } from "./http.ts";
+import { withFileLock } from "./lock.ts";
+import { freePort } from "./ports.ts";
+import { ManagedProcess } from "./processes.ts";
+import { type Progress, stderrProgress } from "./progress.ts";
+import { run } from "./tools.ts";
+
+/** The moto release sprout tests EC2 against (PyPI moto[server]). */
+export const MOTO_VERSION = "5.2.5";
+
+/** Creates (once) a virtualenv in the cache with moto[server] and returns the moto_server path. */
+export async function ensureMoto(
+  opts: { progress?: Progress; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
+  const env = opts.env ?? process.env;
+  const progress = opts.progress ?? stderrProgress;
+  const venv = join(cacheDir(env), "venv", `moto-${MOTO_VERSION}`);
+  const server = join(venv, "bin", "moto_server");
+  const done = join(venv, ".installed");
+  if (existsSync(done)) return server;
+  await mkdir(join(cacheDir(env), "venv"), { recursive: true });
+  await withFileLock(`${venv}.lock`, async () => {
+    if (existsSync(done)) return;
+    progress(`installing moto[server]==${MOTO_VERSION} into ${venv}`);
+    await rm(venv, { recursive: true, force: true });
+    const python = env.SPROUT_PYTHON ?? "python3";
+    await run(python, ["-m", "venv", venv], { env });
+    await run(
+      join(venv, "bin", "pip"),
+      ["install", "--disable-pip-version-check", "-q", `moto[server]==${MOTO_VERSION}`],
+      {
+        env,
+      },
+    );
+    await run("touch", [done]);
+    progress(`installed moto ${MOTO_VERSION}`);
+  });
+  return server;
+}
+
+/** A moto server on loopback speaking AWS's wire protocols (EC2 among them). */
+export class MotoServer {
+  readonly endpoint: string;
+  #proc: ManagedProcess;
+
+  private constructor(endpoint: string, proc: ManagedProcess) {
+    this.endpoint = endpoint;
+    this.#proc = proc;
+  }
+
+  /** Starts moto on a free port; `dir` holds its log and PID file. */
+  static async start(
+    dir: string,
+    opts: { progress?: Progress; env?: NodeJS.ProcessEnv } = {},
+  ): Promise<MotoServer> {
+    const bin = await ensureMoto(opts);
+    const port = await freePort();
+    const proc = await ManagedProcess.start({
+      name: "moto",
+      command: bin,
+      args: ["-H", "127.0.0.1", "-p", String(port)],
+      dir,
+      env: { ...(opts.env ?? process.env), MOTO_ENABLE_KEYPAIR_VALIDATION: "false" },
+    });
+    const moto = new MotoServer(`http://127.0.0.1:${port}`, proc);
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (!proc.running) throw new Error(`moto exited during start-up:\n${proc.logTail()}`);
+      const res = await httpCall(`${moto.endpoint}/moto-api/data.json`).catch(() => undefined);
+      if (res?.status === 200) return moto;
+      await sleep(200);
+    }
+    await proc.stop();
+    throw new Error(`moto was not ready within 60 s:\n${proc.logTail()}`);
+  }
+
+  get pid(): number {
+    return this.#proc.pid;
+  }
+
+  /** Forgets every resource moto holds (between tests). */
+  async reset(): Promise<void> {
+    const res = await httpCall(`${this.endpoint}/moto-api/reset`, { method: "POST" });
+    if (res.status !== 200) throw new Error(`moto reset failed: ${res.status} ${res.body}`);
+  }
+
+  async stop(): Promise<void> {
+    await this.#proc.stop();
+  }
+}
