@@ -112,6 +112,6 @@ describe("withFileLock", () => {
   it("takes over a lock whose owner is gone", async () => {
     const lock = join(await tempDir(), "y.lock");
     await writeFile(lock, "999999999");
-    expect(await withFileLock(lock, async () => "ran")).toBe("ran");
+    expect(await withFileLock(lock, () => Promise.resolve("ran"))).toBe("ran");
   });
 });

@@ -59,7 +59,7 @@ export async function failureStatus(call: Promise<unknown>): Promise<number | un
 
 /** Retries fn until it returns without throwing, or rethrows its last error after timeoutMs. */
 export async function eventually<T>(
-  fn: () => Promise<T>,
+  fn: () => T | Promise<T>,
   opts: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);

@@ -86,12 +86,12 @@ describe("the local control plane is a real Kubernetes API", () => {
         () => undefined,
       );
       try {
-        await eventually(async () => expect(seen).toContain("ADDED w1"), { timeoutMs: 2000 });
+        await eventually(() => expect(seen).toContain("ADDED w1"), { timeoutMs: 2000 });
         await custom.patchNamespacedCustomObject(
           { ...widget, name: "w1", body: [{ op: "replace", path: "/spec/size", value: 5 }] },
           setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
         );
-        await eventually(async () => expect(seen).toContain("MODIFIED w1"), { timeoutMs: 5000 });
+        await eventually(() => expect(seen).toContain("MODIFIED w1"), { timeoutMs: 5000 });
       } finally {
         watch.abort();
       }
