@@ -1,11 +1,14 @@
 import { runLocalPlane } from "./localplane.ts";
 import { runTools } from "./tools.ts";
+import { writeGenerated } from "../api/generate.ts";
+import { repoRoot } from "../localplane/cache.ts";
 
 const usage = `usage: sprout <command> [flags]
 
 commands:
   start        run a local seed control plane (etcd, kube-apiserver, kube-controller-manager)
                until interrupted; prints the kubeconfig to use with kubectl
+  generate     regenerate crds/ and docs/reference/api.md from src/api
   tools        build or locate the binaries sprout runs (see docs/development.md)
   help         this text
 `;
@@ -18,6 +21,13 @@ async function main(argv: string[]): Promise<number> {
       return runLocalPlane(rest);
     case "tools":
       return runTools(rest);
+    case "generate": {
+      const changed = await writeGenerated(repoRoot);
+      process.stderr.write(
+        changed.length > 0 ? `updated ${changed.join(", ")}\n` : "generated files are current\n",
+      );
+      return 0;
+    }
     case undefined:
     case "help":
     case "--help":

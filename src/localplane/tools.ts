@@ -182,3 +182,15 @@ async function buildTool(
   }
   progress(`built ${tool.name} ${version} in ${formatDuration(Date.now() - started)} -> ${target}`);
 }
+
+/**
+ * The folder of a Go module pinned by a wrapper module under hack/tools, downloaded into the module
+ * cache when missing (for reading files another project ships, such as CRDs or schemas, at run time).
+ */
+export async function goModuleDir(wrapper: string, modulePath: string): Promise<string> {
+  const cwd = join(repoRoot, "hack", "tools", wrapper);
+  const out = await run("go", ["mod", "download", "-json", modulePath], { cwd });
+  const info = JSON.parse(out) as { Dir?: string; Error?: string };
+  if (!info.Dir) throw new Error(`go mod download ${modulePath}: ${info.Error ?? "no directory"}`);
+  return info.Dir;
+}

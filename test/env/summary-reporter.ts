@@ -5,13 +5,15 @@ export default class SummaryReporter implements Reporter {
   onTestRunEnd(modules: readonly TestModule[]): void {
     const counts = { passed: 0, failed: 0, skipped: 0 };
     for (const module of modules) {
+      const failedBefore = counts.failed;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === "passed") counts.passed++;
         else if (state === "failed") counts.failed++;
         else counts.skipped++;
       }
-      if (module.state() === "failed" && module.children.size === 0) counts.failed++;
+      // A file that failed outside any test (an import or a beforeAll hook) counts as one failure.
+      if (module.state() === "failed" && counts.failed === failedBefore) counts.failed++;
     }
     process.stdout.write(
       `\nsummary: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`,

@@ -1,0 +1,219 @@
+/**
+ * Every label, annotation, finalizer, taint, condition type and reason, phase and error-code name that
+ * sprout reads or writes, defined once. Names shared with Gardener's machine-controller-manager keep
+ * its exact strings; names sprout adds live under the sprout.gardener.cloud prefix.
+ */
+
+export const GROUP = "machine.sapcloud.io";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export const MACHINE_CLASS_KIND = "MachineClass";
+/** Provider-specific class kinds of older releases; a Machine naming one resolves to the MachineClass of that name. */
+export const LEGACY_MACHINE_CLASS_KINDS = [
+  "AWSMachineClass",
+  "AzureMachineClass",
+  "GCPMachineClass",
+  "OpenStackMachineClass",
+  "AlicloudMachineClass",
+  "PacketMachineClass",
+] as const;
+
+/** Labels. */
+export const Labels = {
+  /** Machine: name of the backing Node (the Machine↔Node join key). */
+  node: "node",
+  /** Machine: name of the MachineDeployment (set by the template). */
+  name: "name",
+  /** Machine, MachineSet: hash of the MachineDeployment template. */
+  machineTemplateHash: "machine-template-hash",
+  /** Machine: "true" forces drain and deletion. */
+  forceDeletion: "force-deletion",
+  /** Machine: "True" forces drain in the in-place and preservation paths. */
+  forceDrain: "force-drain",
+  /** MachineSet, MachineDeployment: "True" while frozen by the safety controller. */
+  freeze: "freeze",
+  /** MachineSet: old machine sets must not recreate transferred machines (in-place updates). */
+  scaleUpDisabled: "node.machine.sapcloud.io/scale-up-disabled",
+  /** Node: machine name; finds the Node when the Machine's node label is missing. */
+  nodeMachineName: "node.gardener.cloud/machine-name",
+  /** Node: worker pool name (read by the cluster-autoscaler). */
+  workerPool: "worker.gardener.cloud/pool",
+  /** Node: in-place update protocol. */
+  candidateForUpdate: "node.machine.sapcloud.io/candidate-for-update",
+  selectedForUpdate: "node.machine.sapcloud.io/selected-for-update",
+  updateResult: "node.machine.sapcloud.io/update-result",
+} as const;
+
+/** Annotations. */
+export const Annotations = {
+  /** Machine: scale-down order; "1" is deleted first, "3" is the default. */
+  machinePriority: "machinepriority.machine.sapcloud.io",
+  /** Machine: RFC 3339 time the cluster-autoscaler picked the machine. */
+  markedForDeletionTime: "machine.sapcloud.io/marked-for-deletion-time",
+  /** Machine (from MachineSet/MachineDeployment): wins over every other creation timeout. */
+  effectiveCreationTimeout: "node.machine.sapcloud.io/effective-creation-timeout",
+  /** Machine: how long the first join took (Go duration). */
+  machineJoinDuration: "node.machine.sapcloud.io/machine-join-duration",
+  /** Machine or Node (Node wins): now, when-failed, auto-preserved or false. */
+  preserve: "node.machine.sapcloud.io/preserve",
+  lastAppliedNodePreserveValue: "node.machine.sapcloud.io/last-applied-node-preserve-value",
+  /** MachineSet, MachineDeployment: manual unfreeze. */
+  unfreeze: "safety.machine.sapcloud.io/unfreeze",
+  /** MachineSet: a rollout is in progress. */
+  preferNoSchedule: "deployment.machine.sapcloud.io/prefer-no-schedule",
+  /** MachineDeployment: last replica change by the cluster-autoscaler. */
+  lastReplicaChangeByScaler: "machine.sapcloud.io/last-deployment-replica-change-by-scaler-time",
+  /** MachineDeployment: "m1~T1,m2~T2" machines the cluster-autoscaler wants removed. */
+  triggerDeletionByMCM: "node.machine.sapcloud.io/trigger-deletion-by-mcm",
+  revision: "deployment.kubernetes.io/revision",
+  revisionHistory: "deployment.kubernetes.io/revision-history",
+  desiredReplicas: "deployment.kubernetes.io/desired-replicas",
+  maxReplicas: "deployment.kubernetes.io/max-replicas",
+  /** Node: JSON of the last applied nodeTemplate, for three-way removal. */
+  lastAppliedAnnoLabelsTaints: "node.machine.sapcloud.io/last-applied-anno-labels-taints",
+  lastAppliedVirtualCapacity: "node.machine.sapcloud.io/last-applied-virtual-capacity",
+  /** Node: "1" for a Node without a Machine; ignored by sprout. */
+  notManagedByMCM: "node.machine.sapcloud.io/not-managed-by-mcm",
+  /** Node: stops cluster-autoscaler scale-down; the -by-mcm marker says sprout set it. */
+  scaleDownDisabled: "cluster-autoscaler.kubernetes.io/scale-down-disabled",
+  scaleDownDisabledByMCM: "cluster-autoscaler.kubernetes.io/scale-down-disabled-by-mcm",
+  updateFailedReason: "node.machine.sapcloud.io/update-failed-reason",
+  /** MachineDeployment: per-node-group cluster-autoscaler options. */
+  scaleDownUtilizationThreshold: "autoscaler.gardener.cloud/scale-down-utilization-threshold",
+  scaleDownGpuUtilizationThreshold: "autoscaler.gardener.cloud/scale-down-gpu-utilization-threshold",
+  scaleDownUnneededTime: "autoscaler.gardener.cloud/scale-down-unneeded-time",
+  scaleDownUnreadyTime: "autoscaler.gardener.cloud/scale-down-unready-time",
+  maxNodeProvisionTime: "autoscaler.gardener.cloud/max-node-provision-time",
+} as const;
+
+/** Finalizers. */
+export const Finalizers = {
+  /** Machine, MachineSet, MachineDeployment, MachineClass (while referenced). */
+  machineControllerManager: "machine.sapcloud.io/machine-controller-manager",
+  /** Secrets referenced by a MachineClass. */
+  machineController: "machine.sapcloud.io/machine-controller",
+  /** Nodes backed by a live Machine. */
+  node: "node.machine.sapcloud.io/machine-controller",
+} as const;
+
+/** Taints. */
+export const Taints = {
+  preserved: "node.machine.sapcloud.io/preserved",
+  criticalComponentsNotReady: "node.gardener.cloud/critical-components-not-ready",
+  preferNoSchedule: "deployment.machine.sapcloud.io/prefer-no-schedule",
+} as const;
+
+/** Machine phases (status.currentStatus.phase); the empty phase means new. */
+export const MACHINE_PHASES = [
+  "Pending",
+  "Available",
+  "Running",
+  "Terminating",
+  "Unknown",
+  "Failed",
+  "CrashLoopBackOff",
+  "InPlaceUpdating",
+  "InPlaceUpdateSuccessful",
+  "InPlaceUpdateFailed",
+] as const;
+export type MachinePhase = (typeof MACHINE_PHASES)[number];
+
+export const MACHINE_OPERATION_STATES = ["Processing", "Failed", "Successful"] as const;
+export type MachineOperationState = (typeof MACHINE_OPERATION_STATES)[number];
+
+export const MACHINE_OPERATION_TYPES = [
+  "Create",
+  "Update",
+  "InPlaceUpdate",
+  "DrainNode",
+  "HealthCheck",
+  "Delete",
+] as const;
+export type MachineOperationType = (typeof MACHINE_OPERATION_TYPES)[number];
+
+export const DEPLOYMENT_STRATEGY_TYPES = ["RollingUpdate", "Recreate", "InPlaceUpdate"] as const;
+export type DeploymentStrategyType = (typeof DEPLOYMENT_STRATEGY_TYPES)[number];
+export const ORCHESTRATION_TYPES = ["Auto", "Manual"] as const;
+
+/** MachineDeployment condition types and reasons. */
+export const DeploymentConditions = {
+  types: ["Available", "Progressing", "ReplicaFailure", "Frozen"] as const,
+  reasons: {
+    newMachineSetCreated: "NewMachineSetCreated",
+    foundNewMachineSet: "FoundNewMachineSet",
+    machineSetUpdated: "MachineSetUpdated",
+    newMachineSetAvailable: "NewMachineSetAvailable",
+    progressDeadlineExceeded: "ProgressDeadlineExceeded",
+    deploymentPaused: "DeploymentPaused",
+    deploymentResumed: "DeploymentResumed",
+    minimumReplicasAvailable: "MinimumReplicasAvailable",
+    minimumReplicasUnavailable: "MinimumReplicasUnavailable",
+    overShootingReplicaCount: "OverShootingReplicaCount",
+    machineDeploymentStateSync: "MachineDeploymentStateSync",
+  },
+} as const;
+
+/** MachineSet condition types (status.machineSetCondition) and reasons. */
+export const MachineSetConditions = {
+  types: ["ReplicaFailure", "Frozen"] as const,
+  reasons: { failedCreate: "FailedCreate", failedDelete: "FailedDelete" },
+} as const;
+
+/** Node conditions sprout writes. */
+export const NodeConditions = {
+  terminating: "Terminating",
+  inPlaceUpdate: "InPlaceUpdate",
+  preserved: "Preserved",
+  reasons: { unhealthy: "Unhealthy", scaleDown: "ScaleDown" },
+} as const;
+
+/** Node condition types that make a machine unhealthy unless configured otherwise (--node-conditions). */
+export const DEFAULT_UNHEALTHY_NODE_CONDITIONS = [
+  "KernelDeadlock",
+  "ReadonlyFilesystem",
+  "DiskPressure",
+  "NetworkUnavailable",
+] as const;
+
+/**
+ * Driver error codes (MCM's machinecodes, numbered like gRPC's plus Uninitialized). The name goes to
+ * Machine status.lastOperation.errorCode.
+ */
+export const ERROR_CODES = [
+  "OK",
+  "Canceled",
+  "Unknown",
+  "InvalidArgument",
+  "DeadlineExceeded",
+  "NotFound",
+  "AlreadyExists",
+  "PermissionDenied",
+  "ResourceExhausted",
+  "FailedPrecondition",
+  "Aborted",
+  "OutOfRange",
+  "Unimplemented",
+  "Internal",
+  "Unavailable",
+  "DataLoss",
+  "Unauthenticated",
+  "Uninitialized",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The numeric value of an error code. */
+export function errorCodeNumber(code: ErrorCode): number {
+  return ERROR_CODES.indexOf(code);
+}
+
+/** Placeholders substituted in a MachineClass Secret's userData. */
+export const Placeholders = {
+  bootstrapToken: "<<BOOTSTRAP_TOKEN>>",
+  machineName: "<<MACHINE_NAME>>",
+} as const;
+
+/** Keys of the Secret data sprout reads itself. */
+export const SecretKeys = {
+  userData: "userData",
+} as const;
