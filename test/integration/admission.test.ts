@@ -23,9 +23,9 @@ const PLURALS: Record<string, string> = {
 
 type Obj = Record<string, unknown> & { kind: string };
 
-async function create(obj: Obj): Promise<Obj> {
+async function create<T = Obj>(obj: Obj): Promise<T> {
   const name = uniqueName(obj.kind.toLowerCase());
-  return rawRequest<Obj>(kc, {
+  return rawRequest<T>(kc, {
     method: "POST",
     path: `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURALS[obj.kind] ?? ""}`,
     body: { apiVersion: API_VERSION, ...obj, metadata: { name } },
@@ -173,13 +173,13 @@ describe("admission rejects what MCM would skip, naming the field and the fix", 
 
 describe("admission accepts and defaults valid objects", () => {
   it("defaults the strategy to RollingUpdate", async () => {
-    const created = (await create(deployment({}))) as { spec: { strategy?: { type?: string } } };
+    const created = await create<{ spec: { strategy?: { type?: string } } }>(deployment({}));
     expect(created.spec.strategy).toEqual({ type: "RollingUpdate" });
   });
 
   it("keeps an explicit strategy type and accepts percentages", async () => {
     const strategy = { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } };
-    const created = (await create(deployment({ strategy }))) as { spec: { strategy?: unknown } };
+    const created = await create<{ spec: { strategy?: unknown } }>(deployment({ strategy }));
     expect(created.spec.strategy).toEqual(strategy);
   });
 
@@ -209,7 +209,7 @@ describe("admission accepts and defaults valid objects", () => {
 
 describe("scale subresource", () => {
   it("scales a MachineDeployment and reports the selector for autoscalers", async () => {
-    const created = (await create(deployment({ replicas: 2 }))) as { metadata: { name: string } };
+    const created = await create<{ metadata: { name: string } }>(deployment({ replicas: 2 }));
     const base = `/apis/${GROUP}/${VERSION}/namespaces/${ns}/machinedeployments/${created.metadata.name}`;
     await rawRequest(kc, {
       method: "PATCH",
