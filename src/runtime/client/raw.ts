@@ -86,3 +86,95 @@ export function serverSideApply<T>(
     query: { fieldManager, force: "true" },
   });
 }
+
+export interface WatchEvent<T> {
+  readonly type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+  readonly object: T;
+}
+
+/**
+ * Streams a watch: calls onEvent for every event until the server ends the stream (resolves), the
+ * signal aborts (resolves), nothing arrives for idleTimeoutMs (rejects), or the server sends an
+ * ERROR event or an error status (rejects with KubeApiError, e.g. 410 when the resourceVersion is
+ * too old).
+ */
+export async function rawWatch<T>(
+  kc: KubeConfig,
+  path: string,
+  query: Record<string, string>,
+  onEvent: (event: WatchEvent<T>) => void,
+  opts: { signal?: AbortSignal; idleTimeoutMs?: number } = {},
+): Promise<void> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error("kubeconfig has no current cluster");
+  const url = new URL(path, cluster.server);
+  for (const [k, v] of Object.entries({ ...query, watch: "true" })) url.searchParams.set(k, v);
+  const options: RequestOptions = { method: "GET", headers: { Accept: "application/json" } };
+  await kc.applyToHTTPSOptions(options);
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const finish = (err?: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(idle);
+      opts.signal?.removeEventListener("abort", onAbort);
+      req.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    const idleMs = opts.idleTimeoutMs ?? 0;
+    let idle: NodeJS.Timeout | undefined;
+    const touch = (): void => {
+      if (idleMs <= 0) return;
+      clearTimeout(idle);
+      idle = setTimeout(() => finish(new Error(`watch ${path}: nothing received for ${idleMs} ms`)), idleMs);
+    };
+    const onAbort = (): void => finish();
+    const req = request(url, options, (res) => {
+      const code = res.statusCode ?? 0;
+      if (code !== 200) {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () => finish(new KubeApiError(code, safeJson(text))));
+        return;
+      }
+      touch();
+      let buffer = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        touch();
+        buffer += chunk;
+        let nl = buffer.indexOf("\n");
+        while (nl >= 0 && !settled) {
+          const line = buffer.slice(0, nl);
+          buffer = buffer.slice(nl + 1);
+          nl = buffer.indexOf("\n");
+          if (line.trim().length === 0) continue;
+          const event = safeJson(line) as WatchEvent<T>;
+          if (event.type === "ERROR") {
+            const status = event.object as { code?: number };
+            finish(new KubeApiError(status.code ?? 500, event.object));
+            return;
+          }
+          try {
+            onEvent(event);
+          } catch (err) {
+            finish(err instanceof Error ? err : new Error(String(err)));
+            return;
+          }
+        }
+      });
+      res.on("end", () => finish());
+      res.on("error", (err) => finish(err));
+      res.on("aborted", () => finish(new Error(`watch ${path}: connection aborted`)));
+    });
+    req.on("error", (err) => finish(err));
+    if (opts.signal?.aborted) {
+      finish();
+      return;
+    }
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    req.end();
+  });
+}
