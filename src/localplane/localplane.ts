@@ -132,6 +132,22 @@ export class LocalPlane {
     );
   }
 
+  /** Compacts etcd's history up to its current revision; returns that revision. */
+  async compactEtcd(): Promise<number> {
+    const range = await httpCall(`${this.etcdEndpoint}/v3/kv/range`, {
+      method: "POST",
+      body: '{"key":"AA=="}',
+    });
+    const revision = Number((JSON.parse(range.body) as { header?: { revision?: string } }).header?.revision);
+    if (!Number.isFinite(revision)) throw new Error(`cannot read etcd's revision: ${range.body}`);
+    const res = await httpCall(`${this.etcdEndpoint}/v3/kv/compaction`, {
+      method: "POST",
+      body: JSON.stringify({ revision: String(revision), physical: true }),
+    });
+    if (res.status !== 200) throw new Error(`etcd compaction failed: ${res.status} ${res.body}`);
+    return revision;
+  }
+
   /** Stops every component (controller-manager, apiserver, etcd), keeping data unless throw-away. */
   async stop(): Promise<void> {
     await this.#stopProcesses();
