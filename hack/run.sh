@@ -23,6 +23,10 @@ case "$step" in
   start)
     exec node src/cli/main.ts start "$@"
     ;;
+  bench-runtime)
+    node src/cli/main.ts tools
+    exec node --expose-gc test/bench/runtime.ts "$@"
+    ;;
   *)
     exec node src/cli/main.ts "$step" "$@"
     ;;

@@ -8,6 +8,9 @@ import type { RuntimeMetrics } from "../metrics/metrics.ts";
 import type { RateLimiter } from "../workqueue/ratelimiter.ts";
 import { WorkQueue } from "../workqueue/queue.ts";
 
+const idPrefix = `${randomBytes(3).toString("hex")}-`;
+let reconcileCounter = 0;
+
 /** An error that retrying cannot fix: reported (log, metric, onTerminalError) and not requeued. */
 export class TerminalError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -152,16 +155,27 @@ export class Controller {
   }
 
   async #handle(queue: WorkQueue, key: string, signal: AbortSignal): Promise<void> {
-    const reconcileId = randomBytes(6).toString("hex");
-    const log = this.#log.child({ key, reconcileId });
+    const reconcileId = `${idPrefix}${(++reconcileCounter).toString(36)}`;
+    const base = this.#log;
+    let log: Logger | undefined;
+    // The child logger is made on first use: most reconciles of a steady state log nothing.
+    const ctx: ReconcileContext = {
+      key,
+      reconcileId,
+      signal,
+      get log(): Logger {
+        log ??= base.child({ key, reconcileId });
+        return log;
+      },
+    };
     const labels = { controller: this.name };
     const started = this.#clock.now();
     this.#opts.metrics?.activeWorkers.inc(labels);
     try {
-      const result = await this.#opts.reconcile({ key, log, reconcileId, signal });
+      const result = await this.#opts.reconcile(ctx);
       this.#succeeded(queue, key, result);
     } catch (err) {
-      this.#failed(queue, key, err, log);
+      this.#failed(queue, key, err, ctx.log);
     } finally {
       this.#opts.metrics?.activeWorkers.dec(labels);
       this.#opts.metrics?.reconcileTime.observe(labels, (this.#clock.now() - started) / 1000);

@@ -107,3 +107,18 @@ describe("TokenBucket", () => {
     expect(bucket.tryTake()).toBe(true);
   });
 });
+
+describe("Fifo", () => {
+  it("keeps order across compactions", async () => {
+    const { Fifo } = await import("./fifo.ts");
+    const f = new Fifo<number>();
+    const out: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      f.push(i);
+      if (i % 3 === 0) out.push(f.shift() ?? -1);
+    }
+    while (f.length > 0) out.push(f.shift() ?? -1);
+    expect(out).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+    expect(f.shift()).toBeUndefined();
+  });
+});

@@ -1,5 +1,6 @@
 import { type Clock, realClock } from "../clock.ts";
 import type { RuntimeMetrics } from "../metrics/metrics.ts";
+import { Fifo } from "./fifo.ts";
 import { defaultControllerRateLimiter, type RateLimiter } from "./ratelimiter.ts";
 
 export interface WorkQueueOptions<K> {
@@ -19,7 +20,7 @@ export interface WorkQueueOptions<K> {
  */
 export class WorkQueue<K = string> {
   readonly name: string;
-  readonly #queue: K[] = [];
+  readonly #queue = new Fifo<K>();
   readonly #dirty = new Set<K>();
   readonly #processing = new Map<K, number>();
   readonly #addedAt = new Map<K, number>();
