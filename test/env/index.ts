@@ -72,3 +72,19 @@ export async function eventually<T>(
     }
   }
 }
+
+/** A namespaced CustomResourceDefinition for tests: group, kind (plural = lowercase kind + "s"). */
+export function testCrd(group: string, kind: string, openAPIV3Schema: Record<string, unknown>) {
+  const plural = `${kind.toLowerCase()}s`;
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${plural}.${group}` },
+    spec: {
+      group,
+      scope: "Namespaced",
+      names: { plural, singular: kind.toLowerCase(), kind },
+      versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema } }],
+    },
+  };
+}

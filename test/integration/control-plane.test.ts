@@ -14,6 +14,7 @@ import {
   adminKubeConfig,
   eventually,
   failureStatus,
+  testCrd,
   testNamespace,
   tokenKubeConfig,
   uniqueName,
@@ -39,27 +40,10 @@ describe("the local control plane is a real Kubernetes API", () => {
     const group = `${uniqueName("g")}.sprout.test`;
     const crds = admin.makeApiClient(ApiextensionsV1Api);
     await crds.createCustomResourceDefinition({
-      body: {
-        metadata: { name: `widgets.${group}` },
-        spec: {
-          group,
-          scope: "Namespaced",
-          names: { plural: "widgets", singular: "widget", kind: "Widget" },
-          versions: [
-            {
-              name: "v1",
-              served: true,
-              storage: true,
-              schema: {
-                openAPIV3Schema: {
-                  type: "object",
-                  properties: { spec: { type: "object", properties: { size: { type: "integer" } } } },
-                },
-              },
-            },
-          ],
-        },
-      },
+      body: testCrd(group, "Widget", {
+        type: "object",
+        properties: { spec: { type: "object", properties: { size: { type: "integer" } } } },
+      }),
     });
     await eventually(async () => {
       const crd = await crds.readCustomResourceDefinitionStatus({ name: `widgets.${group}` });

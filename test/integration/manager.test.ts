@@ -5,7 +5,7 @@ import { inject } from "vitest";
 import { KubeClient, type KubeObject } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { Manager } from "../../src/runtime/manager/manager.ts";
-import { adminKubeConfig, eventually, testNamespace, uniqueName } from "../env/index.ts";
+import { adminKubeConfig, eventually, testCrd, testNamespace, uniqueName } from "../env/index.ts";
 
 interface Child {
   identity: string;
@@ -113,24 +113,7 @@ describe("Manager health endpoints", () => {
       expect(body.notSynced).toContain("gadgets");
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
 
-      const crd = {
-        apiVersion: "apiextensions.k8s.io/v1",
-        kind: "CustomResourceDefinition",
-        metadata: { name: `gadgets.${group}` },
-        spec: {
-          group,
-          scope: "Namespaced",
-          names: { plural: "gadgets", singular: "gadget", kind: "Gadget" },
-          versions: [
-            {
-              name: "v1",
-              served: true,
-              storage: true,
-              schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
-            },
-          ],
-        },
-      };
+      const crd = testCrd(group, "Gadget", { type: "object", "x-kubernetes-preserve-unknown-fields": true });
       const crds = {
         group: "apiextensions.k8s.io",
         version: "v1",
