@@ -1,0 +1,164 @@
+import type { MachineClass } from "sprout/api";
+import type {
+  CreateMachineRequest,
+  CreateMachineResponse,
+  DeleteMachineRequest,
+  DeleteMachineResponse,
+  Driver,
+  GetMachineStatusRequest,
+  GetMachineStatusResponse,
+  GetVolumeIDsRequest,
+  GetVolumeIDsResponse,
+  InitializeMachineResponse,
+  ListMachinesRequest,
+  ListMachinesResponse,
+  SecretData,
+} from "sprout/driver";
+import { MachineError } from "sprout/driver";
+import { CloudCallError, CloudClient } from "./client.ts";
+import { parseProviderSpec, type VirtualProviderSpec } from "./provider-spec.ts";
+import { providerIdOf, type Vm, vmIdOf } from "./types.ts";
+
+/** Tag holding the machine name; with the cluster tag it finds a cluster's VMs. */
+export const MACHINE_NAME_TAG = "sprout.gardener.cloud/machine";
+/** Secret key with the virtual cloud's API token (optional). */
+export const TOKEN_KEY = "virtualCloudToken";
+/** CSI driver name of the virtual cloud's volumes. */
+export const CSI_DRIVER = "disk.csi.virtual.sprout";
+
+/** Maps a virtual cloud failure to the driver error code the controller reacts to. */
+export function toMachineError(err: unknown, what: string): MachineError {
+  if (err instanceof MachineError) return err;
+  if (!(err instanceof CloudCallError)) return new MachineError("Internal", `${what}: ${String(err)}`);
+  const code =
+    err.code === "NotFound"
+      ? "NotFound"
+      : err.code === "QuotaExceeded"
+        ? "ResourceExhausted"
+        : err.code === "Throttled" || err.code === "Unreachable"
+          ? "Unavailable"
+          : err.code === "Unauthorized"
+            ? "Unauthenticated"
+            : err.code === "InvalidParameter"
+              ? "InvalidArgument"
+              : "Internal";
+  return new MachineError(code, `${what}: ${err.message}`);
+}
+
+/** The driver of the virtual cloud: a VM per Machine, found by providerID or by its name tag. */
+export class VirtualDriver implements Driver {
+  readonly #defaultEndpoint: string | undefined;
+
+  constructor(opts: { endpoint?: string } = {}) {
+    this.#defaultEndpoint = opts.endpoint;
+  }
+
+  #client(spec: VirtualProviderSpec, secret: SecretData): CloudClient {
+    const endpoint = spec.endpoint ?? this.#defaultEndpoint;
+    if (!endpoint) {
+      throw new MachineError(
+        "InvalidArgument",
+        "providerSpec.endpoint is not set and SPROUT_VIRTUAL_CLOUD_ENDPOINT is empty: nowhere to create VMs",
+      );
+    }
+    return new CloudClient(endpoint, secret[TOKEN_KEY]?.toString());
+  }
+
+  #context(
+    machineClass: MachineClass,
+    secret: SecretData,
+  ): { spec: VirtualProviderSpec; cloud: CloudClient } {
+    const spec = parseProviderSpec(machineClass.providerSpec);
+    return { spec, cloud: this.#client(spec, secret) };
+  }
+
+  async createMachine(req: CreateMachineRequest): Promise<CreateMachineResponse> {
+    const { spec, cloud } = this.#context(req.machineClass, req.secret);
+    const name = req.machine.metadata?.name ?? "";
+    try {
+      // Idempotent: the cloud returns the existing VM of this name instead of a second one.
+      const vm = await cloud.createVm({
+        name,
+        zone: spec.zone,
+        machineType: spec.machineType,
+        tags: { ...spec.tags, [MACHINE_NAME_TAG]: name },
+        userData: req.secret.userData?.toString("base64") ?? "",
+      });
+      return { providerID: providerIdOf(vm), nodeName: vm.name };
+    } catch (err) {
+      throw toMachineError(err, `creating VM for machine ${name}`);
+    }
+  }
+
+  initializeMachine(): Promise<InitializeMachineResponse> {
+    return Promise.reject(new MachineError("Unimplemented", "the virtual cloud needs no initialization"));
+  }
+
+  async deleteMachine(req: DeleteMachineRequest): Promise<DeleteMachineResponse> {
+    const { cloud } = this.#context(req.machineClass, req.secret);
+    const name = req.machine.metadata?.name ?? "";
+    try {
+      for (const vm of await this.#vmsOf(cloud, req.machine.spec.providerID, name)) {
+        await cloud.deleteVm(vm.id).catch((err: unknown) => {
+          if (!(err instanceof CloudCallError && err.code === "NotFound")) throw err;
+        });
+      }
+      return {};
+    } catch (err) {
+      throw toMachineError(err, `deleting VM of machine ${name}`);
+    }
+  }
+
+  async getMachineStatus(req: GetMachineStatusRequest): Promise<GetMachineStatusResponse> {
+    const { cloud } = this.#context(req.machineClass, req.secret);
+    const name = req.machine.metadata?.name ?? "";
+    let vms: Vm[];
+    try {
+      vms = await this.#vmsOf(cloud, req.machine.spec.providerID, name);
+    } catch (err) {
+      throw toMachineError(err, `looking up VM of machine ${name}`);
+    }
+    const [vm, ...more] = vms;
+    if (!vm) throw new MachineError("NotFound", `no VM for machine ${name}`);
+    if (more.length > 0) throw new MachineError("OutOfRange", `${vms.length} VMs carry machine name ${name}`);
+    return { providerID: providerIdOf(vm), nodeName: vm.name };
+  }
+
+  async listMachines(req: ListMachinesRequest): Promise<ListMachinesResponse> {
+    const { spec, cloud } = this.#context(req.machineClass, req.secret);
+    try {
+      const vms = await cloud.findVms({ tags: spec.tags });
+      return {
+        machineList: new Map(
+          vms
+            .filter((vm) => vm.tags[MACHINE_NAME_TAG])
+            .map((vm) => [providerIdOf(vm), vm.tags[MACHINE_NAME_TAG] ?? ""]),
+        ),
+      };
+    } catch (err) {
+      throw toMachineError(err, "listing VMs");
+    }
+  }
+
+  getVolumeIDs(req: GetVolumeIDsRequest): Promise<GetVolumeIDsResponse> {
+    const ids = req.pvSpecs.flatMap((spec) => {
+      const csi = spec.csi as { driver?: string; volumeHandle?: string } | undefined;
+      return csi?.driver === CSI_DRIVER && csi.volumeHandle ? [csi.volumeHandle] : [];
+    });
+    return Promise.resolve({ volumeIDs: ids });
+  }
+
+  /** The VM a providerID names, or the VMs tagged with the machine name when there is none. */
+  async #vmsOf(cloud: CloudClient, providerID: string | undefined, name: string): Promise<Vm[]> {
+    const id = providerID ? vmIdOf(providerID) : undefined;
+    if (id) {
+      try {
+        return [await cloud.getVm(id)];
+      } catch (err) {
+        if (err instanceof CloudCallError && err.code === "NotFound") return [];
+        throw err;
+      }
+    }
+    return cloud.findVms({ tags: { [MACHINE_NAME_TAG]: name } });
+  }
+}

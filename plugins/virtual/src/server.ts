@@ -1,0 +1,111 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { CloudFailure, type VirtualCloud } from "./cloud.ts";
+import type { CreateVmInput, Faults } from "./types.ts";
+
+/**
+ * The virtual cloud's HTTP API (JSON):
+ *   POST /vms, GET /vms?name=&tag=k=v, GET /vms/:id, DELETE /vms/:id,
+ *   GET /changes?since=&waitMs= (long poll), GET|PUT /faults, GET /healthz.
+ * With a token configured every call but /healthz needs "Authorization: Bearer <token>".
+ */
+export class CloudServer {
+  readonly #cloud: VirtualCloud;
+  readonly #token: string | undefined;
+  readonly #server: Server;
+
+  constructor(cloud: VirtualCloud, opts: { token?: string } = {}) {
+    this.#cloud = cloud;
+    this.#token = opts.token;
+    this.#server = createServer((req, res) => void this.#serve(req, res));
+  }
+
+  async listen(port: number, host = "127.0.0.1"): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen(port, host, () => resolve());
+    });
+    return (this.#server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const { status, body } = await this.#route(req);
+      send(res, status, body);
+    } catch (err) {
+      if (err instanceof CloudFailure) send(res, err.status, err.body);
+      else
+        send(res, 500, { code: "InternalError", message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  async #route(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+    const url = new URL(req.url ?? "/", "http://cloud");
+    const [, resource, id] = url.pathname.split("/");
+    if (resource === "healthz") return { status: 200, body: { ok: true } };
+    if (this.#token && req.headers.authorization !== `Bearer ${this.#token}`) {
+      throw new CloudFailure(401, "Unauthorized", "missing or wrong token");
+    }
+    if (resource === "faults") {
+      if (req.method === "PUT") Object.assign(this.#cloud.faults, (await readJson(req)) as Partial<Faults>);
+      return { status: 200, body: this.#cloud.faults };
+    }
+    this.#cloud.maybeThrottle();
+    if (resource === "changes") {
+      const since = Number(url.searchParams.get("since") ?? 0);
+      const waitMs = Math.min(30_000, Number(url.searchParams.get("waitMs") ?? 0));
+      return { status: 200, body: await this.#cloud.changes(since, waitMs) };
+    }
+    if (resource !== "vms") throw new CloudFailure(404, "NotFound", `no route ${url.pathname}`);
+    return this.#vms(req, url, id);
+  }
+
+  async #vms(
+    req: IncomingMessage,
+    url: URL,
+    id: string | undefined,
+  ): Promise<{ status: number; body: unknown }> {
+    const wait = (ms: number): Promise<void> => sleep(ms);
+    if (req.method === "POST" && !id) {
+      const { vm, created } = await this.#cloud.create((await readJson(req)) as CreateVmInput, wait);
+      return { status: created ? 201 : 200, body: vm };
+    }
+    if (req.method === "GET" && !id) {
+      const tags = Object.fromEntries(
+        url.searchParams.getAll("tag").map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]),
+      );
+      const name = url.searchParams.get("name") ?? undefined;
+      return {
+        status: 200,
+        body: { vms: this.#cloud.find({ ...(name === undefined ? {} : { name }), tags }) },
+      };
+    }
+    if (req.method === "GET" && id) return { status: 200, body: this.#cloud.get(id) };
+    if (req.method === "DELETE" && id) {
+      await this.#cloud.delete(id, wait);
+      return { status: 200, body: { id } };
+    }
+    throw new CloudFailure(400, "InvalidParameter", `unsupported ${req.method} ${url.pathname}`);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "Content-Type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let text = "";
+  for await (const chunk of req) text += String(chunk);
+  try {
+    return text.length > 0 ? JSON.parse(text) : {};
+  } catch {
+    throw new CloudFailure(400, "InvalidParameter", "body is not JSON");
+  }
+}

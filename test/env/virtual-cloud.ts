@@ -1,0 +1,44 @@
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { repoRoot } from "../../src/localplane/cache.ts";
+import { httpCall } from "../../src/localplane/http.ts";
+import { freePort } from "../../src/localplane/ports.ts";
+import { ManagedProcess } from "../../src/localplane/processes.ts";
+
+export interface VirtualCloudProcess {
+  readonly endpoint: string;
+  readonly process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts the virtual cloud as its own process (state in dir/vms.json) and waits until it answers. */
+export async function startVirtualCloud(
+  dir: string,
+  args: readonly string[] = [],
+  port?: number,
+): Promise<VirtualCloudProcess> {
+  const p = port ?? (await freePort());
+  const proc = await ManagedProcess.start({
+    name: "virtual-cloud",
+    command: process.execPath,
+    args: [
+      join(repoRoot, "plugins", "virtual", "src", "server-main.ts"),
+      "--port",
+      String(p),
+      "--state-file",
+      join(dir, "vms.json"),
+      ...args,
+    ],
+    dir,
+  });
+  const endpoint = `http://127.0.0.1:${p}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (!proc.running) throw new Error(`virtual cloud exited:\n${proc.logTail()}`);
+    const res = await httpCall(`${endpoint}/healthz`).catch(() => undefined);
+    if (res?.status === 200) break;
+    if (Date.now() > deadline) throw new Error(`virtual cloud did not answer:\n${proc.logTail()}`);
+    await sleep(50);
+  }
+  return { endpoint, process: proc, stop: () => proc.stop() };
+}
