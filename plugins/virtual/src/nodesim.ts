@@ -1,0 +1,270 @@
+import { createHash } from "node:crypto";
+import type { CloudClient } from "./client.ts";
+import { MACHINE_TYPES, providerIdOf, type Vm } from "./types.ts";
+
+/** A Node as the simulator writes it (core/v1 subset). */
+export interface SimNode {
+  metadata: { name: string; labels: Record<string, string> };
+  spec: { providerID: string };
+  status: NodeStatus;
+}
+
+export interface NodeCondition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  lastHeartbeatTime: string;
+  lastTransitionTime: string;
+}
+
+export interface NodeStatus {
+  capacity: Record<string, string>;
+  allocatable: Record<string, string>;
+  conditions: NodeCondition[];
+  addresses: { type: string; address: string }[];
+  nodeInfo: Record<string, string>;
+}
+
+/** What the simulator needs of the target cluster; the embedding process supplies it. */
+export interface NodeApi {
+  /** Creates the Node (status included); an existing Node is left as it is. */
+  createNode(node: SimNode): Promise<void>;
+  patchNodeStatus(name: string, status: Partial<NodeStatus>): Promise<void>;
+  /** Deletes the Node; a missing one is fine. */
+  deleteNode(name: string): Promise<void>;
+  /** Creates or renews the node's Lease in kube-node-lease. */
+  renewLease(name: string, renewTime: string, durationSeconds: number): Promise<void>;
+}
+
+export interface NodeSimulatorOptions {
+  readonly cloud: CloudClient;
+  readonly nodes: NodeApi;
+  /** Time from a VM running to its Node registering. Default 2 s. */
+  readonly bootDelayMs?: number;
+  /** Random extra boot time, up to this. Default 0. */
+  readonly bootJitterMs?: number;
+  /** Lease renewal period (a kubelet's is 10 s). Default 10 s. */
+  readonly leaseRenewMs?: number;
+  /** Node status refresh period when nothing changed (a kubelet's is 5 min). Default 60 s. */
+  readonly statusRefreshMs?: number;
+  readonly kubeletVersion?: string;
+  readonly onError?: (err: unknown, what: string) => void;
+}
+
+interface Managed {
+  vm: Vm;
+  conditions: Map<string, NodeCondition>;
+  registered: boolean;
+  registerAt: number;
+  lastStatus: number;
+  lastLease: number;
+}
+
+const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, "Z");
+
+/**
+ * A kwok-like node simulator for the virtual cloud: every running VM registers as a Node (its
+ * providerID, labels, capacity, Ready condition) after a boot delay, renews its node Lease and
+ * refreshes its status like a kubelet, and disappears when the VM terminates. Faults on demand:
+ * setCondition (e.g. KernelDeadlock), makeNotReady, vanish.
+ */
+export class NodeSimulator {
+  readonly #opts: NodeSimulatorOptions;
+  readonly #managed = new Map<string, Managed>();
+  readonly #vanished = new Set<string>();
+  #abort: AbortController | undefined;
+  #loops: Promise<void>[] = [];
+  #version = 0;
+
+  constructor(opts: NodeSimulatorOptions) {
+    this.#opts = opts;
+  }
+
+  /** Names of the Nodes registered now. */
+  get nodeNames(): string[] {
+    return [...this.#managed.entries()].filter(([, m]) => m.registered).map(([name]) => name);
+  }
+
+  start(): void {
+    if (this.#abort) return;
+    this.#abort = new AbortController();
+    const signal = this.#abort.signal;
+    this.#loops = [this.#follow(signal), this.#tick(signal)];
+  }
+
+  async stop(): Promise<void> {
+    this.#abort?.abort();
+    await Promise.all(this.#loops);
+    this.#abort = undefined;
+  }
+
+  /** Sets a node condition (e.g. KernelDeadlock True, Ready False) and reports it at once. */
+  async setCondition(
+    name: string,
+    type: string,
+    status: NodeCondition["status"],
+    reason = "Simulated",
+  ): Promise<void> {
+    const m = this.#managed.get(name);
+    if (!m) throw new Error(`node ${name} is not simulated`);
+    const old = m.conditions.get(type);
+    const t = now();
+    m.conditions.set(type, {
+      type,
+      status,
+      reason,
+      message: `set by the node simulator`,
+      lastHeartbeatTime: t,
+      lastTransitionTime: old?.status === status ? old.lastTransitionTime : t,
+    });
+    if (m.registered) await this.#reportStatus(name, m);
+  }
+
+  makeNotReady(name: string): Promise<void> {
+    return this.setCondition(name, "Ready", "False", "KubeletNotReady");
+  }
+
+  /** Deletes the Node and stops simulating it, as if the machine had silently died. */
+  async vanish(name: string): Promise<void> {
+    this.#vanished.add(name);
+    this.#managed.delete(name);
+    await this.#opts.nodes.deleteNode(name);
+  }
+
+  async #follow(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const { version, vms } = await this.#opts.cloud.changes(this.#version, 10_000, signal);
+        this.#version = version;
+        for (const vm of vms) await this.#observe(vm);
+      } catch (err) {
+        if (signal.aborted) return;
+        this.#opts.onError?.(err, "following the virtual cloud");
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  async #observe(vm: Vm): Promise<void> {
+    const name = vm.name;
+    if (vm.state === "terminated") {
+      const m = this.#managed.get(name);
+      if (m?.vm.id === vm.id) {
+        this.#managed.delete(name);
+        await this.#opts.nodes.deleteNode(name);
+      }
+      return;
+    }
+    if (vm.state !== "running" || this.#vanished.has(name) || this.#managed.get(name)?.vm.id === vm.id)
+      return;
+    const boot = (this.#opts.bootDelayMs ?? 2000) + Math.random() * (this.#opts.bootJitterMs ?? 0);
+    const registerAt = Math.max(Date.now(), Date.parse(vm.launchTime)) + boot;
+    this.#managed.set(name, {
+      vm,
+      conditions: initialConditions(),
+      registered: false,
+      registerAt,
+      lastStatus: 0,
+      lastLease: 0,
+    });
+  }
+
+  async #tick(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const t = Date.now();
+      for (const [name, m] of this.#managed) {
+        if (signal.aborted) return;
+        await this.#step(name, m, t).catch((err: unknown) => this.#opts.onError?.(err, `node ${name}`));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  async #step(name: string, m: Managed, t: number): Promise<void> {
+    if (!m.registered) {
+      if (t < m.registerAt) return;
+      await this.#opts.nodes.createNode(this.#node(name, m));
+      m.registered = true;
+      await this.#reportStatus(name, m);
+    }
+    const leaseMs = this.#opts.leaseRenewMs ?? 10_000;
+    if (t - m.lastLease >= leaseMs) {
+      m.lastLease = t;
+      await this.#opts.nodes.renewLease(name, new Date(t).toISOString().replace("Z", "000Z"), 40);
+    }
+    if (t - m.lastStatus >= (this.#opts.statusRefreshMs ?? 60_000)) await this.#reportStatus(name, m);
+  }
+
+  async #reportStatus(name: string, m: Managed): Promise<void> {
+    m.lastStatus = Date.now();
+    const heartbeat = now();
+    for (const c of m.conditions.values()) c.lastHeartbeatTime = heartbeat;
+    await this.#opts.nodes.patchNodeStatus(name, {
+      ...this.#status(m),
+      conditions: [...m.conditions.values()],
+    });
+  }
+
+  #node(name: string, m: Managed): SimNode {
+    return {
+      metadata: {
+        name,
+        labels: {
+          "kubernetes.io/hostname": name,
+          "kubernetes.io/os": "linux",
+          "kubernetes.io/arch": "amd64",
+          "node.kubernetes.io/instance-type": m.vm.machineType,
+          "topology.kubernetes.io/zone": m.vm.zone,
+        },
+      },
+      spec: { providerID: providerIdOf(m.vm) },
+      status: { ...this.#status(m), conditions: [...m.conditions.values()] },
+    };
+  }
+
+  #status(m: Managed): Omit<NodeStatus, "conditions"> {
+    const type = MACHINE_TYPES[m.vm.machineType] ?? { cpu: "1", memory: "1Gi", pods: "110" };
+    const capacity = { cpu: type.cpu, memory: type.memory, pods: type.pods };
+    return {
+      capacity,
+      allocatable: capacity,
+      addresses: [
+        { type: "InternalIP", address: internalIp(m.vm.id) },
+        { type: "Hostname", address: m.vm.name },
+      ],
+      nodeInfo: {
+        kubeletVersion: this.#opts.kubeletVersion ?? "v1.36.2",
+        kubeProxyVersion: "",
+        operatingSystem: "linux",
+        architecture: "amd64",
+        osImage: "sprout virtual node",
+        kernelVersion: "6.1.0",
+        containerRuntimeVersion: "containerd://2.1.0",
+        machineID: m.vm.id,
+        systemUUID: m.vm.id,
+        bootID: m.vm.id,
+      },
+    };
+  }
+}
+
+function initialConditions(): Map<string, NodeCondition> {
+  const t = now();
+  const c = (type: string, status: NodeCondition["status"], reason: string): [string, NodeCondition] => [
+    type,
+    { type, status, reason, message: reason, lastHeartbeatTime: t, lastTransitionTime: t },
+  ];
+  return new Map([
+    c("Ready", "True", "KubeletReady"),
+    c("MemoryPressure", "False", "KubeletHasSufficientMemory"),
+    c("DiskPressure", "False", "KubeletHasNoDiskPressure"),
+    c("PIDPressure", "False", "KubeletHasSufficientPID"),
+  ]);
+}
+
+/** A stable 10.x address derived from the VM id (never routed anywhere). */
+function internalIp(id: string): string {
+  const h = createHash("sha256").update(id).digest();
+  return `10.${h[0] ?? 0}.${h[1] ?? 0}.${((h[2] ?? 0) % 254) + 1}`;
+}
