@@ -217,3 +217,28 @@ export const Placeholders = {
 export const SecretKeys = {
   userData: "userData",
 } as const;
+
+/**
+ * Steps of a Machine's deletion. sprout records the step in status.deletionStep; it also writes
+ * MCM's marker text into status.lastOperation.description and can resume from a marker alone (an
+ * object last handled by MCM).
+ */
+export const DELETION_STEPS = [
+  "GetVMStatus",
+  "Drain",
+  "DeleteVolumeAttachments",
+  "DeleteVM",
+  "DeleteNode",
+  "RemoveFinalizer",
+] as const;
+export type DeletionStep = (typeof DELETION_STEPS)[number];
+
+/** MCM's lastOperation.description markers of each deletion step. */
+export const DELETION_MARKERS: Readonly<Record<DeletionStep, string>> = {
+  GetVMStatus: "Set machine status to termination. Now, getting VM Status",
+  Drain: "Initiate node drain",
+  DeleteVolumeAttachments: "Delete Volume Attachments",
+  DeleteVM: "Initiate VM deletion",
+  DeleteNode: "Initiate node object deletion",
+  RemoveFinalizer: "Initiate machine object finalizer removal",
+};

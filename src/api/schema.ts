@@ -1,4 +1,4 @@
-import { type SchemaOptions, type TSchema, type TUnsafe, Type } from "@sinclair/typebox";
+import { type SchemaOptions, type TUnsafe, Type } from "@sinclair/typebox";
 
 /**
  * Schema building blocks shared by the machine.sapcloud.io kinds. Each schema is both the source of
@@ -37,8 +37,8 @@ export function OpenStringEnum<const T extends readonly string[]>(
   return Type.Unsafe<T[number] | (string & {})>({ type: "string", ...options, description });
 }
 
-export const Int32 = (options: SchemaOptions = {}): TSchema => Type.Integer({ format: "int32", ...options });
-export const Int64 = (options: SchemaOptions = {}): TSchema => Type.Integer({ format: "int64", ...options });
+export const Int32 = (options: SchemaOptions = {}) => Type.Integer({ format: "int32", ...options });
+export const Int64 = (options: SchemaOptions = {}) => Type.Integer({ format: "int64", ...options });
 
 /** An RFC 3339 timestamp (metav1.Time). */
 export const Time = (description: string): TUnsafe<string> =>
@@ -87,17 +87,17 @@ const QUANTITY_PATTERN =
   "^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$";
 export const Quantity = (): TUnsafe<number | string> => IntOrString({ pattern: QUANTITY_PATTERN });
 
-export const ResourceList = (description: string): TSchema =>
+export const ResourceList = (description: string) =>
   Type.Record(Type.String(), Quantity(), { description });
 
-export const StringMap = (description: string): TSchema =>
+export const StringMap = (description: string) =>
   Type.Record(Type.String(), Type.String(), { description });
 
 /**
  * Label keys and values. The bounds are Kubernetes' own label limits (a value is at most 63
  * characters); they also keep the cost of CEL rules over labels within the apiserver's budget.
  */
-export const LabelMap = (description: string, maxProperties = 256): TSchema =>
+export const LabelMap = (description: string, maxProperties = 256) =>
   Type.Record(Type.String({ maxLength: 317 }), Type.String({ maxLength: 63 }), {
     description,
     maxProperties,
@@ -112,7 +112,7 @@ export const Opaque = (description: string): TUnsafe<Record<string, unknown>> =>
   });
 
 /** corev1.SecretReference. */
-export const SecretReference = (description: string): TSchema =>
+export const SecretReference = (description: string) =>
   Type.Object(
     {
       name: Type.Optional(Type.String({ description: "Name of the Secret." })),
@@ -124,7 +124,7 @@ export const SecretReference = (description: string): TSchema =>
   );
 
 /** metav1.LabelSelector. */
-export const LabelSelector = (description: string): TSchema =>
+export const LabelSelector = (description: string) =>
   Type.Object(
     {
       matchExpressions: Type.Optional(
@@ -148,7 +148,7 @@ export const LabelSelector = (description: string): TSchema =>
   );
 
 /** Labels and annotations of an object template (ObjectMeta; other fields preserved). */
-export const TemplateMetadata = (description: string): TSchema =>
+export const TemplateMetadata = (description: string) =>
   Type.Object(
     {
       labels: Type.Optional(LabelMap("Labels of the objects made from the template.")),
@@ -160,7 +160,7 @@ export const TemplateMetadata = (description: string): TSchema =>
   );
 
 /** corev1.Taint. */
-export const Taint = (): TSchema =>
+export const Taint = () =>
   Type.Object({
     effect: Type.String({ description: "NoSchedule, PreferNoSchedule or NoExecute." }),
     key: Type.String({ description: "The taint key." }),
@@ -169,7 +169,7 @@ export const Taint = (): TSchema =>
   });
 
 /** corev1.NodeAddress. */
-export const NodeAddress = (): TSchema =>
+export const NodeAddress = () =>
   Type.Object({
     address: Type.String({ description: "The address." }),
     type: Type.String({ description: "Hostname, ExternalIP, InternalIP, ExternalDNS or InternalDNS." }),

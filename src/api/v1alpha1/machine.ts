@@ -1,5 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { Time } from "../schema.ts";
+import { DELETION_STEPS } from "../constants.ts";
+import { StringEnum, Time } from "../schema.ts";
 import { objectHeader } from "./object.ts";
 import { CurrentStatus, LastOperation, MachineSpec, NodeAddresses } from "./shared.ts";
 
@@ -21,6 +22,11 @@ export const MachineStatus = Type.Object(
     ),
     lastOperation: Type.Optional(LastOperation),
     currentStatus: Type.Optional(CurrentStatus),
+    deletionStep: Type.Optional(
+      StringEnum(DELETION_STEPS, {
+        description: "The step a deletion has reached; a restarted controller resumes here.",
+      }),
+    ),
     lastKnownState: Type.Optional(
       Type.String({
         description: "Opaque state returned by the driver and handed back to it on later calls.",

@@ -80,23 +80,24 @@ export class Manager {
     }
   }
 
-  /** The shared informer for a resource, namespace and selector (created on first use). */
+  /**
+   * The shared informer for a resource, namespace and selector (created on first use). With
+   * `client` it reads another cluster (the target cluster of a machine controller).
+   */
   informer<T extends KubeObject>(
     resource: ResourceRef,
-    opts: Omit<InformerOptions<T>, "client" | "resource" | "logger" | "metrics" | "clock"> = {},
+    opts: Omit<InformerOptions<T>, "client" | "resource" | "logger" | "metrics" | "clock"> & {
+      readonly client?: KubeClient;
+    } = {},
   ): Informer<T> {
-    const key = [
-      resource.group,
-      resource.plural,
-      opts.namespace,
-      opts.labelSelector,
-      opts.fieldSelector,
-    ].join("|");
+    const cluster = opts.client?.kubeConfig.getCurrentCluster()?.server ?? "";
+    const { namespace, labelSelector, fieldSelector } = opts;
+    const key = [cluster, resource.group, resource.plural, namespace, labelSelector, fieldSelector].join("|");
     let informer = this.#informers.get(key);
     if (!informer) {
       informer = new Informer<KubeObject>({
         ...(opts as InformerOptions<KubeObject>),
-        client: this.client,
+        client: opts.client ?? this.client,
         resource,
         logger: this.logger,
         metrics: this.metrics,

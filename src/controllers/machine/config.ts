@@ -1,0 +1,76 @@
+import { Annotations, DEFAULT_UNHEALTHY_NODE_CONDITIONS } from "../../api/constants.ts";
+import { parseDuration } from "../../api/duration.ts";
+import type { Machine } from "../../api/v1alpha1/machine.ts";
+
+/** Settings of the machine controller; flag names and defaults are MCM's (docs/contracts/flags.md). */
+export interface MachineControllerConfig {
+  /** --namespace: the control-cluster namespace whose machines this instance manages. */
+  readonly namespace: string;
+  /** --machine-creation-timeout. Default 20 min. */
+  readonly creationTimeoutMs: number;
+  /** --machine-health-timeout. Default 10 min. */
+  readonly healthTimeoutMs: number;
+  /** --machine-drain-timeout. Default 2 h. */
+  readonly drainTimeoutMs: number;
+  /** --machine-max-evict-retries. Default 360. */
+  readonly maxEvictRetries: number;
+  /** --node-conditions: condition types that make a machine unhealthy when True or Unknown. */
+  readonly nodeConditions: readonly string[];
+  /** --bootstrap-token-auth-extra-groups. */
+  readonly bootstrapTokenAuthExtraGroups: string;
+  /** --resource-exhausted-retry. Default 10 min. */
+  readonly resourceExhaustedRetryMs: number;
+  /** --concurrent-syncs: workers per queue. Default 50. */
+  readonly concurrentSyncs: number;
+  /** Retry periods: ShortRetry 5 s, MediumRetry 3 min, LongRetry 10 min (MCM's). */
+  readonly shortRetryMs: number;
+  readonly mediumRetryMs: number;
+  readonly longRetryMs: number;
+  /** How often Pending and Unknown machines are re-checked. Default 1 min (MCM's). */
+  readonly pendingRecheckMs: number;
+}
+
+export const defaultMachineControllerConfig = (namespace: string): MachineControllerConfig => ({
+  namespace,
+  creationTimeoutMs: 20 * 60_000,
+  healthTimeoutMs: 10 * 60_000,
+  drainTimeoutMs: 2 * 3_600_000,
+  maxEvictRetries: 360,
+  nodeConditions: DEFAULT_UNHEALTHY_NODE_CONDITIONS,
+  bootstrapTokenAuthExtraGroups: "",
+  resourceExhaustedRetryMs: 10 * 60_000,
+  concurrentSyncs: 50,
+  shortRetryMs: 5_000,
+  mediumRetryMs: 3 * 60_000,
+  longRetryMs: 10 * 60_000,
+  pendingRecheckMs: 60_000,
+});
+
+const durationOr = (text: string | undefined, fallback: number): number => {
+  if (!text) return fallback;
+  try {
+    return parseDuration(text);
+  } catch {
+    return fallback;
+  }
+};
+
+/** The creation timeout of a machine: the effective-creation-timeout annotation, spec, then flag. */
+export function creationTimeoutOf(machine: Machine, config: MachineControllerConfig): number {
+  const annotated = machine.metadata?.annotations?.[Annotations.effectiveCreationTimeout];
+  return durationOr(annotated, durationOr(machine.spec.creationTimeout, config.creationTimeoutMs));
+}
+
+export const healthTimeoutOf = (m: Machine, c: MachineControllerConfig): number =>
+  durationOr(m.spec.healthTimeout, c.healthTimeoutMs);
+
+export const drainTimeoutOf = (m: Machine, c: MachineControllerConfig): number =>
+  durationOr(m.spec.drainTimeout, c.drainTimeoutMs);
+
+export const nodeConditionsOf = (m: Machine, c: MachineControllerConfig): readonly string[] =>
+  m.spec.nodeConditions
+    ? m.spec.nodeConditions
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : c.nodeConditions;

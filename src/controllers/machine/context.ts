@@ -1,0 +1,46 @@
+import type { Machine } from "../../api/v1alpha1/machine.ts";
+import type { MachineClass } from "../../api/v1alpha1/machineclass.ts";
+import type { Driver, SecretData } from "../../driver/driver.ts";
+import { MachineError } from "../../driver/errors.ts";
+import type { DriverRegistry } from "../../driver/registry.ts";
+import type { Informer } from "../../runtime/cache/informer.ts";
+import type { KubeObject } from "../../runtime/client/client.ts";
+
+export type SecretObject = KubeObject & { data?: Record<string, string> };
+
+/** What every step of a machine's reconcile works with. */
+export interface MachineWork {
+  readonly machine: Machine;
+  readonly machineClass: MachineClass;
+  readonly secret: SecretData;
+  readonly driver: Driver;
+}
+
+/**
+ * Resolves a machine's class, its merged Secret data (secretRef overlaid by credentialsSecretRef)
+ * and the driver the class's provider names. Problems are MachineErrors whose message names what to
+ * fix; the caller reports them on the Machine.
+ */
+export async function resolveWork(
+  machine: Machine,
+  classes: Informer<MachineClass & KubeObject>,
+  secrets: Informer<SecretObject>,
+  registry: DriverRegistry,
+): Promise<MachineWork> {
+  const ns = machine.metadata?.namespace ?? "";
+  const className = machine.spec.class.name;
+  const machineClass = classes.store.get(`${ns}/${className}`);
+  if (!machineClass) {
+    throw new MachineError("NotFound", `MachineClass ${ns}/${className} (spec.class.name) does not exist`);
+  }
+  const data: Record<string, Buffer> = {};
+  for (const ref of [machineClass.secretRef, machineClass.credentialsSecretRef]) {
+    if (!ref?.name) continue;
+    const key = `${ref.namespace ?? ns}/${ref.name}`;
+    const secret = secrets.store.get(key);
+    if (!secret) throw new MachineError("NotFound", `Secret ${key} referenced by MachineClass ${className} does not exist`);
+    for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(v, "base64");
+  }
+  const driver = await registry.driverFor(machineClass.provider);
+  return { machine, machineClass, secret: data, driver };
+}
