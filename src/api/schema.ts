@@ -87,11 +87,9 @@ const QUANTITY_PATTERN =
   "^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$";
 export const Quantity = (): TUnsafe<number | string> => IntOrString({ pattern: QUANTITY_PATTERN });
 
-export const ResourceList = (description: string) =>
-  Type.Record(Type.String(), Quantity(), { description });
+export const ResourceList = (description: string) => Type.Record(Type.String(), Quantity(), { description });
 
-export const StringMap = (description: string) =>
-  Type.Record(Type.String(), Type.String(), { description });
+export const StringMap = (description: string) => Type.Record(Type.String(), Type.String(), { description });
 
 /**
  * Label keys and values. The bounds are Kubernetes' own label limits (a value is at most 63

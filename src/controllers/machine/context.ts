@@ -38,7 +38,11 @@ export async function resolveWork(
     if (!ref?.name) continue;
     const key = `${ref.namespace ?? ns}/${ref.name}`;
     const secret = secrets.store.get(key);
-    if (!secret) throw new MachineError("NotFound", `Secret ${key} referenced by MachineClass ${className} does not exist`);
+    if (!secret)
+      throw new MachineError(
+        "NotFound",
+        `Secret ${key} referenced by MachineClass ${className} does not exist`,
+      );
     for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(v, "base64");
   }
   const driver = await registry.driverFor(machineClass.provider);

@@ -1,0 +1,178 @@
+import { Annotations, Labels, SecretKeys } from "../../api/constants.ts";
+import type { Machine } from "../../api/v1alpha1/machine.ts";
+import type { CreateMachineResponse, SecretData } from "../../driver/driver.ts";
+import { MachineError, TRANSIENT_CODES } from "../../driver/errors.ts";
+import type { Result } from "../../runtime/controller/controller.ts";
+import { ensureBootstrapToken, renderUserData } from "./bootstrap-token.ts";
+import { creationTimeoutOf } from "./config.ts";
+import type { MachineWork } from "./context.ts";
+import type { FlowDeps } from "./deps.ts";
+import { withOperation } from "./status.ts";
+import { writeObject, writeStatus } from "./write.ts";
+
+/**
+ * MCM's create flow: render the user data (bootstrap token, machine name), ask the driver for an
+ * existing VM first (adopt it), create one only when there is none, record providerID and the node
+ * label, initialise, and move the machine to Pending. Failures go to status and an Event.
+ */
+export async function createFlow(work: MachineWork, deps: FlowDeps): Promise<Result> {
+  const { machine, driver, machineClass } = work;
+  const name = machine.metadata?.name ?? "";
+  try {
+    const secret = await renderedSecret(work, deps);
+    const req = { machine, machineClass, secret };
+    let vm = await adopt(work, secret);
+    if (!vm) {
+      vm = await driver.createMachine(req);
+      deps.events
+        .record(machine, "Normal", "Created", "Create", `VM ${vm.providerID} created`)
+        .catch(() => undefined);
+    }
+    if (staleNode(vm, name, deps)) {
+      await driver.deleteMachine({
+        machine: { ...machine, spec: { ...machine.spec, providerID: vm.providerID } },
+        machineClass,
+        secret,
+      });
+      return await createFailed(
+        work,
+        deps,
+        new MachineError("Internal", `VM using old node obj ${vm.nodeName}; deleted the VM`),
+        true,
+      );
+    }
+    await initialize(work, secret);
+    const updated = await recordVm(machine, vm, deps);
+    await writeStatus(
+      deps.client,
+      updated,
+      withOperation(
+        updated,
+        {
+          phase: deps.target ? "Pending" : "Available",
+          type: "Create",
+          state: deps.target ? "Processing" : "Successful",
+          description: deps.target
+            ? "Creating machine on cloud provider"
+            : `Machine ${name} created; no target cluster to join`,
+          timeoutActive: deps.target !== undefined,
+        },
+        deps.clock.now(),
+      ),
+    );
+    return { requeueAfter: deps.config.pendingRecheckMs };
+  } catch (err) {
+    return createFailed(work, deps, MachineError.from(err), false);
+  }
+}
+
+/** secretRef + credentialsSecretRef data with the user data rendered for this machine. */
+async function renderedSecret(work: MachineWork, deps: FlowDeps): Promise<SecretData> {
+  const name = work.machine.metadata?.name ?? "";
+  const userData = work.secret[SecretKeys.userData];
+  if (!userData) {
+    throw new MachineError(
+      "InvalidArgument",
+      `userData field not found in the Secret of MachineClass ${work.machineClass.metadata?.name}`,
+    );
+  }
+  const token = deps.target
+    ? await ensureBootstrapToken(
+        deps.target,
+        name,
+        creationTimeoutOf(work.machine, deps.config),
+        deps.config.bootstrapTokenAuthExtraGroups,
+        deps.clock.now(),
+      )
+    : "";
+  return {
+    ...work.secret,
+    [SecretKeys.userData]: Buffer.from(renderUserData(userData.toString(), token, name)),
+  };
+}
+
+/** The existing VM of this machine (adopted), or undefined when one must be created. */
+async function adopt(work: MachineWork, secret: SecretData): Promise<CreateMachineResponse | undefined> {
+  try {
+    return await work.driver.getMachineStatus({
+      machine: work.machine,
+      machineClass: work.machineClass,
+      secret,
+    });
+  } catch (err) {
+    const e = MachineError.from(err);
+    if (e.code === "NotFound" || e.code === "Unimplemented") {
+      const providerID = work.machine.spec.providerID;
+      return providerID
+        ? { providerID, nodeName: work.machine.metadata?.labels?.[Labels.node] ?? "" }
+        : undefined;
+    }
+    if (e.code === "Uninitialized") return undefined;
+    throw e;
+  }
+}
+
+async function initialize(work: MachineWork, secret: SecretData): Promise<void> {
+  try {
+    await work.driver.initializeMachine({ machine: work.machine, machineClass: work.machineClass, secret });
+  } catch (err) {
+    if (MachineError.from(err).code !== "Unimplemented") throw err;
+  }
+}
+
+/** MCM's stale-node guard: a Node of that name that is not this machine's means a recycled name. */
+function staleNode(vm: CreateMachineResponse, name: string, deps: FlowDeps): boolean {
+  if (!deps.target || !vm.nodeName || vm.nodeName === name) return false;
+  return deps.nodes?.store.get(vm.nodeName) !== undefined;
+}
+
+/** One write: node label, default priority, providerID. */
+async function recordVm(machine: Machine, vm: CreateMachineResponse, deps: FlowDeps): Promise<Machine> {
+  if (deps.target && !vm.nodeName) throw new MachineError("Internal", "the driver returned no node name");
+  if (!vm.providerID) throw new MachineError("Internal", "the driver returned no providerID");
+  const meta = machine.metadata ?? {};
+  const after: Machine = {
+    ...machine,
+    metadata: {
+      ...meta,
+      labels: { ...meta.labels, ...(vm.nodeName ? { [Labels.node]: vm.nodeName } : {}) },
+      annotations: { [Annotations.machinePriority]: "3", ...meta.annotations },
+    },
+    spec: { ...machine.spec, providerID: vm.providerID },
+  };
+  return writeObject(deps.client, machine, after);
+}
+
+/** Records a failed create: CrashLoopBackOff, or Failed once the creation timeout has passed. */
+async function createFailed(
+  work: MachineWork,
+  deps: FlowDeps,
+  err: MachineError,
+  fatal: boolean,
+): Promise<Result> {
+  const { machine } = work;
+  const now = deps.clock.now();
+  const created = Date.parse(machine.metadata?.creationTimestamp ?? "") || now;
+  const timedOut = fatal || now - created > creationTimeoutOf(machine, deps.config);
+  await writeStatus(
+    deps.client,
+    machine,
+    withOperation(
+      machine,
+      {
+        phase: timedOut ? "Failed" : "CrashLoopBackOff",
+        type: "Create",
+        state: "Failed",
+        description: `Cloud provider message - ${err.message}`,
+        errorCode: err.code,
+        timeoutActive: false,
+      },
+      now,
+    ),
+  );
+  await deps.events.record(machine, "Warning", "CreateFailed", "Create", `${err.code}: ${err.message}`);
+  if (timedOut) return undefined;
+  const c = deps.config;
+  if (err.code === "ResourceExhausted") return { requeueAfter: c.resourceExhaustedRetryMs };
+  return { requeueAfter: TRANSIENT_CODES.includes(err.code) ? c.shortRetryMs : c.mediumRetryMs };
+}

@@ -1,0 +1,216 @@
+import {
+  DELETION_MARKERS,
+  DELETION_STEPS,
+  type DeletionStep,
+  Finalizers,
+  Labels,
+} from "../../api/constants.ts";
+import type { Machine } from "../../api/v1alpha1/machine.ts";
+import { MachineError, TRANSIENT_CODES } from "../../driver/errors.ts";
+import { Resources } from "../../runtime/client/resources.ts";
+import type { Result } from "../../runtime/controller/controller.ts";
+import type { MachineWork } from "./context.ts";
+import type { FlowDeps } from "./deps.ts";
+import { drainStep } from "./drain-step.ts";
+import { phaseOf, withOperation } from "./status.ts";
+import { writeObject, writeStatus } from "./write.ts";
+
+/** The step a deletion is at: status.deletionStep, else MCM's marker text, else the start. */
+export function currentStep(machine: Machine): DeletionStep | undefined {
+  const status = machine.status;
+  if (status?.deletionStep) return status.deletionStep;
+  if (phaseOf(machine) !== "Terminating") return undefined;
+  const description = status?.lastOperation?.description ?? "";
+  return DELETION_STEPS.find((step) => description.includes(DELETION_MARKERS[step]));
+}
+
+/** Outcome of one step: the next step, or a retry of this one after a delay. */
+export type StepOutcome =
+  | { readonly next: DeletionStep | "Done"; readonly note?: string }
+  | { readonly retryAfter: number; readonly note: string };
+
+/**
+ * MCM's deletion order, one step per state stored in status (deletionStep and MCM's marker text), so
+ * a controller killed at any point resumes where it stopped: Terminating → find the VM and Node →
+ * drain → (forced: delete VolumeAttachments) → delete the VM → delete the Node → remove the finalizer.
+ */
+export async function deletionFlow(work: MachineWork, deps: FlowDeps): Promise<Result> {
+  let machine = work.machine;
+  if (!machine.metadata?.finalizers?.includes(Finalizers.machineControllerManager)) return undefined;
+  let step = currentStep(machine);
+  if (!step) {
+    step = "GetVMStatus";
+    machine = await enterStep(machine, step, deps, "Delete", "Processing");
+    await deps.events.record(machine, "Normal", "Terminating", "Delete", "deletion started");
+  }
+  for (;;) {
+    const outcome = await runStep(step, { ...work, machine }, deps);
+    if ("retryAfter" in outcome) {
+      await writeStatus(
+        deps.client,
+        machine,
+        withOperation(
+          machine,
+          { type: "Delete", state: "Failed", description: `${DELETION_MARKERS[step]}: ${outcome.note}` },
+          deps.clock.now(),
+        ),
+      );
+      return { requeueAfter: outcome.retryAfter };
+    }
+    if (outcome.next === "Done") return undefined;
+    step = outcome.next;
+    machine = await enterStep(machine, step, deps, "Delete", "Processing", outcome.note);
+  }
+}
+
+async function enterStep(
+  machine: Machine,
+  step: DeletionStep,
+  deps: FlowDeps,
+  type: "Delete",
+  state: "Processing",
+  note?: string,
+): Promise<Machine> {
+  const status = withOperation(
+    machine,
+    {
+      phase: "Terminating",
+      type,
+      state,
+      description: note ? `${note}. ${DELETION_MARKERS[step]}` : DELETION_MARKERS[step],
+      timeoutActive: false,
+    },
+    deps.clock.now(),
+  );
+  return writeStatus(deps.client, machine, { ...status, deletionStep: step });
+}
+
+function runStep(step: DeletionStep, work: MachineWork, deps: FlowDeps): Promise<StepOutcome> {
+  switch (step) {
+    case "GetVMStatus":
+      return findVm(work, deps);
+    case "Drain":
+      return drainStep(work.machine, deps);
+    case "DeleteVolumeAttachments":
+      return deleteVolumeAttachments(work.machine, deps);
+    case "DeleteVM":
+      return deleteVm(work, deps);
+    case "DeleteNode":
+      return deleteNode(work.machine, deps);
+    case "RemoveFinalizer":
+      return removeFinalizer(work.machine, deps);
+  }
+}
+
+const retry = (err: MachineError, deps: FlowDeps, otherwise: number): StepOutcome => ({
+  retryAfter: TRANSIENT_CODES.includes(err.code) ? deps.config.shortRetryMs : otherwise,
+  note: `${err.code}: ${err.message}`,
+});
+
+/** Makes sure the node label names the machine's Node (from a Node label or the driver). */
+async function findVm(work: MachineWork, deps: FlowDeps): Promise<StepOutcome> {
+  const machine = work.machine;
+  if (!deps.target) return { next: "DeleteVM" };
+  if (machine.metadata?.labels?.[Labels.node]) return { next: "Drain" };
+  const name = machine.metadata?.name ?? "";
+  const byLabel = deps.nodes?.store.list().find((n) => n.metadata?.labels?.[Labels.nodeMachineName] === name);
+  const found = byLabel?.metadata?.name
+    ? { nodeName: byLabel.metadata.name }
+    : await nodeNameFromDriver(work, deps);
+  if ("outcome" in found) return found.outcome;
+  if (found.nodeName) {
+    const meta = machine.metadata ?? {};
+    await writeObject(deps.client, machine, {
+      ...machine,
+      metadata: { ...meta, labels: { ...meta.labels, [Labels.node]: found.nodeName } },
+    });
+  }
+  return { next: "Drain" };
+}
+
+async function nodeNameFromDriver(
+  work: MachineWork,
+  deps: FlowDeps,
+): Promise<{ nodeName?: string } | { outcome: StepOutcome }> {
+  try {
+    return { nodeName: (await work.driver.getMachineStatus(work)).nodeName };
+  } catch (err) {
+    const e = MachineError.from(err);
+    if (e.code === "NotFound")
+      return {
+        outcome: { next: "Drain", note: "VM was not found at provider. Moving forward to node drain" },
+      };
+    if (e.code === "Unimplemented" || e.code === "Uninitialized") return {};
+    return { outcome: retry(e, deps, deps.config.mediumRetryMs) };
+  }
+}
+
+type VolumeAttachment = {
+  metadata?: { name?: string; deletionTimestamp?: string };
+  spec?: { nodeName?: string };
+};
+
+async function deleteVolumeAttachments(machine: Machine, deps: FlowDeps): Promise<StepOutcome> {
+  const nodeName = machine.metadata?.labels?.[Labels.node];
+  if (!deps.target || !nodeName) return { next: "DeleteVM" };
+  const all = await deps.target.list<VolumeAttachment>(Resources.volumeAttachments);
+  const mine = all.items.filter((va) => va.spec?.nodeName === nodeName);
+  if (mine.length === 0) return { next: "DeleteVM" };
+  for (const va of mine) {
+    if (!va.metadata?.deletionTimestamp)
+      await deps.target.delete(Resources.volumeAttachments, undefined, va.metadata?.name ?? "");
+  }
+  return {
+    retryAfter: deps.config.shortRetryMs,
+    note: `waiting for ${mine.length} VolumeAttachment(s) to go`,
+  };
+}
+
+async function deleteVm(work: MachineWork, deps: FlowDeps): Promise<StepOutcome> {
+  try {
+    const out = await work.driver.deleteMachine(work);
+    if (out.lastKnownState !== undefined) {
+      await writeStatus(deps.client, work.machine, {
+        ...work.machine.status,
+        lastKnownState: out.lastKnownState,
+      });
+    }
+  } catch (err) {
+    const e = MachineError.from(err);
+    if (e.code !== "NotFound") return retry(e, deps, deps.config.longRetryMs);
+  }
+  await deps.events
+    .record(work.machine, "Normal", "VMDeleted", "Delete", "VM deleted")
+    .catch(() => undefined);
+  return { next: "DeleteNode", note: "VM deletion was successful" };
+}
+
+async function deleteNode(machine: Machine, deps: FlowDeps): Promise<StepOutcome> {
+  const nodeName = machine.metadata?.labels?.[Labels.node];
+  if (deps.target && nodeName) {
+    const node = deps.nodes?.store.get(nodeName);
+    const finalizers = (node?.metadata?.finalizers as string[] | undefined) ?? [];
+    if (finalizers.includes(Finalizers.node)) {
+      await deps.target.patch(Resources.nodes, undefined, nodeName, {
+        metadata: {
+          finalizers: finalizers.filter((f) => f !== Finalizers.node),
+          resourceVersion: node?.metadata?.resourceVersion,
+        },
+      });
+    }
+    await deps.target.delete(Resources.nodes, undefined, nodeName);
+  }
+  return { next: "RemoveFinalizer" };
+}
+
+async function removeFinalizer(machine: Machine, deps: FlowDeps): Promise<StepOutcome> {
+  const meta = machine.metadata ?? {};
+  await writeObject(deps.client, machine, {
+    ...machine,
+    metadata: {
+      ...meta,
+      finalizers: (meta.finalizers ?? []).filter((f) => f !== Finalizers.machineControllerManager),
+    },
+  });
+  return { next: "Done" };
+}

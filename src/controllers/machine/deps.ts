@@ -1,0 +1,36 @@
+import type { Clock } from "../../runtime/clock.ts";
+import type { Informer } from "../../runtime/cache/informer.ts";
+import type { KubeClient, KubeObject } from "../../runtime/client/client.ts";
+import type { EventRecorder } from "../../runtime/events/recorder.ts";
+import type { MachineControllerConfig } from "./config.ts";
+
+/** A Node of the target cluster, as far as the machine controller reads it. */
+export type NodeObject = KubeObject & {
+  metadata?: KubeObject["metadata"] & { labels?: Record<string, string>; deletionTimestamp?: string };
+  spec?: {
+    providerID?: string;
+    unschedulable?: boolean;
+    taints?: { key: string; effect: string; value?: string }[];
+  };
+  status?: {
+    conditions?: {
+      type: string;
+      status: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: string;
+    }[];
+  };
+};
+
+/** What the machine controller's flows need from around them. */
+export interface FlowDeps {
+  /** Control cluster (Machines, MachineClasses, Secrets). */
+  readonly client: KubeClient;
+  /** Target cluster (Nodes, Pods, bootstrap tokens); undefined with --target-kubeconfig=none. */
+  readonly target: KubeClient | undefined;
+  readonly nodes: Informer<NodeObject> | undefined;
+  readonly events: EventRecorder;
+  readonly config: MachineControllerConfig;
+  readonly clock: Clock;
+}

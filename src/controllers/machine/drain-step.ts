@@ -1,0 +1,102 @@
+import { Labels } from "../../api/constants.ts";
+import type { Machine } from "../../api/v1alpha1/machine.ts";
+import type { KubeClient } from "../../runtime/client/client.ts";
+import { KubeApiError } from "../../runtime/client/raw.ts";
+import { Resources } from "../../runtime/client/resources.ts";
+import { drainTimeoutOf } from "./config.ts";
+import type { StepOutcome } from "./delete.ts";
+import type { FlowDeps, NodeObject } from "./deps.ts";
+
+type Pod = {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    deletionTimestamp?: string;
+    annotations?: Record<string, string>;
+    ownerReferences?: { kind: string; controller?: boolean }[];
+  };
+};
+
+/** How long a node may be NotReady or have a read-only filesystem before its drain is forced. */
+const UNHEALTHY_FORCE_MS = 5 * 60_000;
+
+/**
+ * One pass of a non-blocking drain: cordon, evict what is left (the Eviction API honours PDBs), and
+ * come back later while pods remain; DaemonSet and mirror pods stay. The drain is forced (pods
+ * deleted at once, then VolumeAttachments removed) after the drain timeout, when the machine carries
+ * force-deletion=true, or when the node has been NotReady or read-only for 5 minutes.
+ */
+export async function drainStep(machine: Machine, deps: FlowDeps): Promise<StepOutcome> {
+  const nodeName = machine.metadata?.labels?.[Labels.node] ?? "";
+  const node = deps.nodes?.store.get(nodeName);
+  const target = deps.target;
+  if (!target || !node) return { next: "DeleteVM" };
+  const force = forced(machine, node, deps);
+  const pods = await cordonAndList(target, node);
+  if (pods.length === 0)
+    return { next: force ? "DeleteVolumeAttachments" : "DeleteVM", note: "Drain successful" };
+  if (force) {
+    for (const pod of pods) {
+      await target.delete(Resources.pods, pod.metadata?.namespace, pod.metadata?.name ?? "", {
+        gracePeriodSeconds: 0,
+      });
+    }
+    return { next: "DeleteVolumeAttachments", note: `Drain forced: ${pods.length} pod(s) deleted` };
+  }
+  const blocked = await evictAll(deps, pods);
+  const why = blocked > 0 ? `, ${blocked} blocked by a PodDisruptionBudget` : "";
+  return { retryAfter: deps.config.shortRetryMs, note: `waiting for ${pods.length} pod(s) to leave${why}` };
+}
+
+/** Cordons the node and lists the pods a drain must move (not DaemonSet or mirror pods). */
+async function cordonAndList(target: KubeClient, node: NodeObject): Promise<Pod[]> {
+  const nodeName = node.metadata?.name ?? "";
+  if (!node.spec?.unschedulable)
+    await target.patch(Resources.nodes, undefined, nodeName, { spec: { unschedulable: true } });
+  const listed = await target.list<Pod>(Resources.pods, undefined, {
+    fieldSelector: `spec.nodeName=${nodeName}`,
+  });
+  return listed.items.filter(evictable);
+}
+
+/** Evicts every pod not yet terminating; returns how many a PodDisruptionBudget refused (429). */
+async function evictAll(deps: FlowDeps, pods: readonly Pod[]): Promise<number> {
+  let blocked = 0;
+  for (const pod of pods.filter((p) => !p.metadata?.deletionTimestamp)) {
+    try {
+      await evict(deps, pod);
+    } catch (err) {
+      const code = err instanceof KubeApiError ? err.code : 0;
+      if (code === 429) blocked++;
+      else if (code !== 404) throw err;
+    }
+  }
+  return blocked;
+}
+
+function evictable(pod: Pod): boolean {
+  const meta = pod.metadata ?? {};
+  if (meta.annotations?.["kubernetes.io/config.mirror"]) return false;
+  return !(meta.ownerReferences ?? []).some((o) => o.controller && o.kind === "DaemonSet");
+}
+
+function forced(machine: Machine, node: NodeObject, deps: FlowDeps): boolean {
+  const now = deps.clock.now();
+  if (machine.metadata?.labels?.[Labels.forceDeletion] === "true") return true;
+  const deleting = Date.parse(machine.metadata?.deletionTimestamp ?? "");
+  if (deleting && now - deleting > drainTimeoutOf(machine, deps.config)) return true;
+  return (node.status?.conditions ?? []).some((c) => {
+    const bad =
+      (c.type === "Ready" && c.status !== "True") || (c.type === "ReadonlyFilesystem" && c.status === "True");
+    return bad && now - Date.parse(c.lastTransitionTime ?? "") > UNHEALTHY_FORCE_MS;
+  });
+}
+
+async function evict(deps: FlowDeps, pod: Pod): Promise<void> {
+  const { namespace = "", name = "" } = pod.metadata ?? {};
+  await deps.target?.request("create", "pods/eviction", {
+    method: "POST",
+    path: `/api/v1/namespaces/${namespace}/pods/${name}/eviction`,
+    body: { apiVersion: "policy/v1", kind: "Eviction", metadata: { name, namespace } },
+  });
+}

@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CloudClient } from "../../plugins/virtual/src/client.ts";
+import { NodeSimulator } from "../../plugins/virtual/src/nodesim.ts";
+import {
+  defaultMachineControllerConfig,
+  type MachineControllerConfig,
+} from "../../src/controllers/machine/config.ts";
+import { MachineController } from "../../src/controllers/machine/controller.ts";
+import { installCrds } from "../../src/api/install.ts";
+import { DriverRegistry } from "../../src/driver/registry.ts";
+import { KubeClient } from "../../src/runtime/client/client.ts";
+import { Manager } from "../../src/runtime/manager/manager.ts";
+import { adminKubeConfig } from "./index.ts";
+import { nodeApi } from "./nodes.ts";
+import { startVirtualCloud, type VirtualCloudProcess } from "./virtual-cloud.ts";
+
+/** A machine controller on the shared control plane (control = target), the virtual cloud and the node simulator. */
+export interface MachineRig {
+  readonly client: KubeClient;
+  readonly cloud: CloudClient;
+  readonly sim: NodeSimulator;
+  readonly manager: Manager;
+  readonly controller: MachineController;
+  stop(): Promise<void>;
+}
+
+export async function startMachineRig(
+  namespace: string,
+  config: Partial<MachineControllerConfig> = {},
+): Promise<MachineRig> {
+  const dir = await mkdtemp(join(tmpdir(), "sprout-rig-"));
+  const cloudProcess: VirtualCloudProcess = await startVirtualCloud(dir);
+  const kc = await adminKubeConfig();
+  await installCrds(kc);
+  const client = new KubeClient(kc, { qps: 200, burst: 200 });
+  const cloud = new CloudClient(cloudProcess.endpoint);
+  const sim = new NodeSimulator({ cloud, nodes: nodeApi(client), bootDelayMs: 500, leaseRenewMs: 5000 });
+  sim.start();
+  const manager = new Manager({ kubeConfig: kc, client: { qps: 200, burst: 200 } });
+  const controller = new MachineController({
+    manager,
+    target: new KubeClient(kc, { qps: 200, burst: 200 }),
+    registry: new DriverRegistry({
+      context: { env: { SPROUT_VIRTUAL_CLOUD_ENDPOINT: cloudProcess.endpoint } },
+    }),
+    config: {
+      ...defaultMachineControllerConfig(namespace),
+      concurrentSyncs: 5,
+      shortRetryMs: 500,
+      mediumRetryMs: 2000,
+      longRetryMs: 10_000,
+      pendingRecheckMs: 1000,
+      ...config,
+    },
+  });
+  await manager.start();
+  return {
+    client,
+    cloud,
+    sim,
+    manager,
+    controller,
+    async stop() {
+      await manager.stop();
+      await sim.stop();
+      await cloudProcess.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Finalizers, Labels } from "../../src/api/constants.ts";
+import { MachineResources } from "../../src/api/resources.ts";
+import type { Machine } from "../../src/api/v1alpha1/machine.ts";
+import { tokenIdOf } from "../../src/controllers/machine/bootstrap-token.ts";
+import { Resources } from "../../src/runtime/client/resources.ts";
+import { eventually, failureStatus, testNamespace, uniqueName } from "../env/index.ts";
+import { type MachineRig, startMachineRig } from "../env/machines.ts";
+
+let ns: string;
+let rig: MachineRig;
+
+beforeAll(async () => {
+  ns = await testNamespace("machines");
+  rig = await startMachineRig(ns);
+  await rig.client.create(Resources.secrets, {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "worker", namespace: ns },
+    stringData: { userData: "#cloud-config\ntoken: <<BOOTSTRAP_TOKEN>>\nname: <<MACHINE_NAME>>\n" },
+  });
+  await rig.client.create(MachineResources.machineClasses, {
+    apiVersion: "machine.sapcloud.io/v1alpha1",
+    kind: "MachineClass",
+    metadata: { name: "small", namespace: ns },
+    provider: "virtual",
+    providerSpec: { machineType: "small", zone: "zone-a", tags: { "kubernetes.io/cluster/test": "1" } },
+    secretRef: { name: "worker", namespace: ns },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await rig.stop();
+});
+
+const newMachine = async (spec: Record<string, unknown> = {}, className = "small"): Promise<string> => {
+  const name = uniqueName("m");
+  await rig.client.create(MachineResources.machines, {
+    apiVersion: "machine.sapcloud.io/v1alpha1",
+    kind: "Machine",
+    metadata: { name, namespace: ns },
+    spec: { class: { kind: "MachineClass", name: className }, ...spec },
+  });
+  return name;
+};
+const get = (name: string): Promise<Machine> => rig.client.get<Machine>(MachineResources.machines, ns, name);
+const phase = async (name: string): Promise<string | undefined> =>
+  (await get(name)).status?.currentStatus?.phase;
+
+describe("machine controller on the virtual cloud", () => {
+  it("creates a VM, joins its Node, notices it failing, and deletes everything in order", async () => {
+    const name = await newMachine({ healthTimeout: "3s" });
+    await eventually(async () => expect(await phase(name)).toBe("Running"), { timeoutMs: 30_000 });
+    const machine = await get(name);
+    expect(machine.metadata?.finalizers).toContain(Finalizers.machineControllerManager);
+    expect(machine.metadata?.labels?.[Labels.node]).toBe(name);
+    expect(machine.spec.providerID).toMatch(/^virtual:\/\/\/zone-a\/vm-/);
+    expect(machine.status?.lastOperation).toMatchObject({ type: "Create", state: "Successful" });
+    expect(machine.status?.lastOperation?.description).toContain(
+      `Machine ${name} successfully joined the cluster in`,
+    );
+    expect(machine.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
+
+    const [vm] = await rig.cloud.findVms({ name });
+    const userData = Buffer.from(vm?.userData ?? "", "base64").toString();
+    expect(userData).toContain(`name: ${name}`);
+    expect(userData).toMatch(new RegExp(`token: ${tokenIdOf(name)}\\.[0-9a-z]{16}`));
+    expect(userData).not.toContain("<<");
+    expect(
+      await failureStatus(
+        rig.client.get(Resources.secrets, "kube-system", `bootstrap-token-${tokenIdOf(name)}`),
+      ),
+    ).toBe(404);
+
+    await rig.sim.makeNotReady(name);
+    await eventually(async () => expect(await phase(name)).toBe("Unknown"), { timeoutMs: 20_000 });
+    await eventually(async () => expect(await phase(name)).toBe("Failed"), { timeoutMs: 20_000 });
+
+    await rig.client.delete(MachineResources.machines, ns, name);
+    await eventually(async () => expect(await failureStatus(get(name))).toBe(404), { timeoutMs: 30_000 });
+    expect(await rig.cloud.findVms({ name })).toEqual([]);
+    await eventually(async () =>
+      expect(await failureStatus(rig.client.get(Resources.nodes, undefined, name))).toBe(404),
+    );
+  });
+
+  it("reports a missing class on the Machine and an Event, and other machines are unaffected", async () => {
+    const broken = await newMachine({}, "no-such-class");
+    const fine = await newMachine();
+    await eventually(async () => {
+      const m = await get(broken);
+      expect(m.status?.lastOperation).toMatchObject({ state: "Failed", errorCode: "NotFound" });
+      expect(m.status?.lastOperation?.description).toContain(
+        `MachineClass ${ns}/no-such-class (spec.class.name) does not exist`,
+      );
+    });
+    const events = await rig.client.list<{ reason?: string; regarding?: { name?: string } }>(
+      Resources.events,
+      ns,
+    );
+    expect(events.items.some((e) => e.reason === "InvalidClass" && e.regarding?.name === broken)).toBe(true);
+    await eventually(async () => expect(await phase(fine)).toBe("Running"), { timeoutMs: 30_000 });
+    await rig.client.delete(MachineResources.machines, ns, broken);
+    await rig.client.delete(MachineResources.machines, ns, fine);
+  });
+});
