@@ -1,4 +1,3 @@
-import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { dump } from "js-yaml";
 import { crdFor, KINDS } from "./crd.ts";
@@ -17,18 +16,4 @@ export function generatedFiles(): Map<string, string> {
   }
   files.set(join("docs", "reference", "api.md"), renderApiReference());
   return files;
-}
-
-/** Writes the generated files; returns the paths that changed. */
-export async function writeGenerated(root: string): Promise<string[]> {
-  const changed: string[] = [];
-  for (const [path, content] of generatedFiles()) {
-    const full = join(root, path);
-    const current = await readFile(full, "utf8").catch(() => undefined);
-    if (current !== content) {
-      await writeFile(full, content);
-      changed.push(path);
-    }
-  }
-  return changed;
 }

@@ -1,6 +1,7 @@
 import { runLocalPlane } from "./localplane.ts";
+import { runMachineController } from "./machine-controller.ts";
 import { runTools } from "./tools.ts";
-import { writeGenerated } from "../api/generate.ts";
+import { writeGenerated } from "./generate.ts";
 import { repoRoot } from "../localplane/cache.ts";
 
 const usage = `usage: sprout <command> [flags]
@@ -8,6 +9,8 @@ const usage = `usage: sprout <command> [flags]
 commands:
   start        run a local seed control plane (etcd, kube-apiserver, kube-controller-manager)
                until interrupted; prints the kubeconfig to use with kubectl
+  machine-controller
+               run the machine controller (flags: docs/contracts/flags.md)
   generate     regenerate crds/ and docs/reference/api.md from src/api
   tools        build or locate the binaries sprout runs (see docs/development.md)
   help         this text
@@ -21,6 +24,8 @@ async function main(argv: string[]): Promise<number> {
       return runLocalPlane(rest);
     case "tools":
       return runTools(rest);
+    case "machine-controller":
+      return runMachineController(rest);
     case "generate": {
       const changed = await writeGenerated(repoRoot);
       process.stderr.write(

@@ -1,0 +1,187 @@
+import { KubeConfig } from "@kubernetes/client-node";
+import {
+  defaultMachineControllerConfig,
+  type MachineControllerConfig,
+} from "../controllers/machine/config.ts";
+import { MachineController } from "../controllers/machine/controller.ts";
+import { DriverRegistry } from "../driver/registry.ts";
+import { KubeClient } from "../runtime/client/client.ts";
+import { newLogger } from "../runtime/log.ts";
+import { Manager } from "../runtime/manager/manager.ts";
+import {
+  boolFlag,
+  durationFlag,
+  type FlagSpec,
+  type FlagValues,
+  intFlag,
+  listFlag,
+  parseFlags,
+} from "./flags.ts";
+
+const defaults = defaultMachineControllerConfig("default");
+const minutes = (ms: number): string => `${ms / 60_000}m`;
+
+/** Flags of `sprout machine-controller`: MCM's machine controller's names and defaults. */
+export const MACHINE_CONTROLLER_FLAGS: readonly FlagSpec[] = [
+  {
+    name: "control-kubeconfig",
+    kind: "string",
+    default: "",
+    help: "kubeconfig of the cluster holding the Machine objects; $KUBECONFIG or ~/.kube/config when empty",
+  },
+  {
+    name: "target-kubeconfig",
+    kind: "string",
+    default: "",
+    help: "kubeconfig of the cluster the machines join; the control cluster when empty; `none` runs without one (machines go to Available)",
+  },
+  {
+    name: "namespace",
+    kind: "string",
+    default: "default",
+    help: "namespace of the control cluster whose machines this instance manages",
+  },
+  {
+    name: "machine-creation-timeout",
+    kind: "duration",
+    default: minutes(defaults.creationTimeoutMs),
+    help: "how long a machine may take to join before it is Failed",
+  },
+  {
+    name: "machine-health-timeout",
+    kind: "duration",
+    default: minutes(defaults.healthTimeoutMs),
+    help: "how long a machine may stay Unknown before it is Failed",
+  },
+  {
+    name: "machine-drain-timeout",
+    kind: "duration",
+    default: "2h",
+    help: "how long a drain may take before it is forced",
+  },
+  {
+    name: "machine-max-evict-retries",
+    kind: "int",
+    default: String(defaults.maxEvictRetries),
+    help: "eviction retries per pod before it is deleted",
+  },
+  {
+    name: "node-conditions",
+    kind: "list",
+    default: defaults.nodeConditions.join(","),
+    help: "node condition types that make a machine unhealthy when True or Unknown",
+  },
+  {
+    name: "bootstrap-token-auth-extra-groups",
+    kind: "string",
+    default: "",
+    help: "extra groups of the machines' bootstrap tokens",
+  },
+  {
+    name: "resource-exhausted-retry",
+    kind: "duration",
+    default: minutes(defaults.resourceExhaustedRetryMs),
+    help: "wait before retrying a create that failed with ResourceExhausted",
+  },
+  {
+    name: "concurrent-syncs",
+    kind: "int",
+    default: String(defaults.concurrentSyncs),
+    help: "workers per queue (creation/health and deletion each)",
+  },
+  { name: "kube-api-qps", kind: "int", default: "20", help: "client-side request rate to each cluster" },
+  { name: "kube-api-burst", kind: "int", default: "30", help: "requests allowed in a burst above the rate" },
+  {
+    name: "address",
+    kind: "string",
+    default: "0.0.0.0",
+    help: "address of the /healthz, /readyz and /metrics server",
+  },
+  { name: "port", kind: "int", default: "10259", help: "port of that server; 0 picks a free one" },
+  {
+    name: "leader-elect",
+    kind: "bool",
+    default: "true",
+    help: "take the Lease `machine-controller` in --namespace before reconciling",
+  },
+  {
+    name: "leader-elect-lease-duration",
+    kind: "duration",
+    default: "15s",
+    help: "how long a lease holds without renewal",
+  },
+  {
+    name: "leader-elect-renew-deadline",
+    kind: "duration",
+    default: "10s",
+    help: "how long the leader tries to renew before giving up",
+  },
+  {
+    name: "leader-elect-retry-period",
+    kind: "duration",
+    default: "2s",
+    help: "how often to try to acquire or renew",
+  },
+  { name: "log-level", kind: "string", default: "info", help: "debug, info, warn or error" },
+];
+
+function kubeConfigFrom(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export function configFromFlags(v: FlagValues): MachineControllerConfig {
+  return {
+    ...defaultMachineControllerConfig(v.namespace ?? "default"),
+    creationTimeoutMs: durationFlag(v, "machine-creation-timeout"),
+    healthTimeoutMs: durationFlag(v, "machine-health-timeout"),
+    drainTimeoutMs: durationFlag(v, "machine-drain-timeout"),
+    maxEvictRetries: intFlag(v, "machine-max-evict-retries"),
+    nodeConditions: listFlag(v, "node-conditions"),
+    bootstrapTokenAuthExtraGroups: v["bootstrap-token-auth-extra-groups"] ?? "",
+    resourceExhaustedRetryMs: durationFlag(v, "resource-exhausted-retry"),
+    concurrentSyncs: intFlag(v, "concurrent-syncs"),
+  };
+}
+
+/** `sprout machine-controller`: runs the machine controller until SIGTERM/SIGINT. */
+export async function runMachineController(args: string[]): Promise<number> {
+  const v = parseFlags(MACHINE_CONTROLLER_FLAGS, args);
+  const config = configFromFlags(v);
+  const logger = newLogger({ level: v["log-level"] ?? "info" });
+  const client = { qps: intFlag(v, "kube-api-qps"), burst: intFlag(v, "kube-api-burst") };
+  const control = kubeConfigFrom(v["control-kubeconfig"] ?? "");
+  const targetPath = v["target-kubeconfig"] ?? "";
+  const target =
+    targetPath === "none"
+      ? undefined
+      : new KubeClient(targetPath ? kubeConfigFrom(targetPath) : control, client);
+  const manager = new Manager({
+    kubeConfig: control,
+    client,
+    logger,
+    eventSource: "machine-controller",
+    http: { host: v.address ?? "0.0.0.0", port: intFlag(v, "port") },
+    ...(boolFlag(v, "leader-elect")
+      ? {
+          leaderElection: {
+            name: "machine-controller",
+            namespace: config.namespace,
+            leaseDurationMs: durationFlag(v, "leader-elect-lease-duration"),
+            renewDeadlineMs: durationFlag(v, "leader-elect-renew-deadline"),
+            retryPeriodMs: durationFlag(v, "leader-elect-retry-period"),
+          },
+        }
+      : {}),
+  });
+  new MachineController({ manager, target, registry: new DriverRegistry(), config });
+  manager.stopOnSignals();
+  await manager.start();
+  logger.info(
+    { namespace: config.namespace, port: manager.httpPort, target: target ? "cluster" : "none" },
+    "machine controller running",
+  );
+  return new Promise<number>(() => undefined);
+}
