@@ -94,11 +94,15 @@ describe("machine controller on the virtual cloud", () => {
         `MachineClass ${ns}/no-such-class (spec.class.name) does not exist`,
       );
     });
-    const events = await rig.client.list<{ reason?: string; regarding?: { name?: string } }>(
-      Resources.events,
-      ns,
-    );
-    expect(events.items.some((e) => e.reason === "InvalidClass" && e.regarding?.name === broken)).toBe(true);
+    await eventually(async () => {
+      const events = await rig.client.list<{ reason?: string; regarding?: { name?: string } }>(
+        Resources.events,
+        ns,
+      );
+      expect(events.items.some((e) => e.reason === "InvalidClass" && e.regarding?.name === broken)).toBe(
+        true,
+      );
+    });
     await eventually(async () => expect(await phase(fine)).toBe("Running"), { timeoutMs: 30_000 });
     await rig.client.delete(MachineResources.machines, ns, broken);
     await rig.client.delete(MachineResources.machines, ns, fine);

@@ -69,8 +69,10 @@ export class VirtualCloud {
     if (!MACHINE_TYPES[input.machineType]) {
       throw new CloudFailure(400, "InvalidParameter", `unknown machineType "${input.machineType}"`);
     }
-    const existing = this.find({ name: input.name });
-    if (existing[0]) return { vm: existing[0], created: false };
+    const existing = input.clientToken
+      ? [...this.#vms.values()].find((v) => v.clientToken === input.clientToken && v.state !== "terminated")
+      : undefined;
+    if (existing) return { vm: existing, created: false };
     if (this.faults.failureRate > 0 && this.#random() < this.faults.failureRate) {
       throw new CloudFailure(500, "InternalError", "injected failure while creating the VM");
     }
@@ -85,6 +87,7 @@ export class VirtualCloud {
       machineType: input.machineType,
       tags: { ...input.tags },
       userData: input.userData ?? "",
+      ...(input.clientToken ? { clientToken: input.clientToken } : {}),
       state: "pending",
       launchTime: new Date().toISOString(),
       version: 0,

@@ -76,8 +76,12 @@ export class VirtualDriver implements Driver {
     const { spec, cloud } = this.#context(req.machineClass, req.secret);
     const name = req.machine.metadata?.name ?? "";
     try {
-      // Idempotent: the cloud returns the existing VM of this name instead of a second one.
+      // Idempotent twice over: an existing VM of this machine is returned, and the create carries
+      // the Machine's UID as token, so a repeated or concurrent call never makes a second VM.
+      const [existing] = await cloud.findVms({ tags: { [MACHINE_NAME_TAG]: name } });
+      if (existing) return { providerID: providerIdOf(existing), nodeName: existing.name };
       const vm = await cloud.createVm({
+        clientToken: req.machine.metadata?.uid ?? name,
         name,
         zone: spec.zone,
         machineType: spec.machineType,

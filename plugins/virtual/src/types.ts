@@ -10,6 +10,8 @@ export interface Vm {
   readonly tags: Readonly<Record<string, string>>;
   /** base64 user data, as given at create. */
   readonly userData: string;
+  /** The create call's idempotency token, if it gave one. */
+  readonly clientToken?: string;
   state: VmState;
   readonly launchTime: string;
   terminatedTime?: string;
@@ -18,6 +20,11 @@ export interface Vm {
 }
 
 export interface CreateVmInput {
+  /**
+   * Idempotency token: a create with the token of an existing VM returns that VM (as EC2's
+   * ClientToken). Names are not unique: without a token every create makes a new VM.
+   */
+  readonly clientToken?: string;
   readonly name: string;
   readonly zone: string;
   readonly machineType: string;
