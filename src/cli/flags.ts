@@ -17,7 +17,7 @@ export function parseFlags(specs: readonly FlagSpec[], args: readonly string[]):
   const { values } = parseArgs({ args: [...args], options, allowPositionals: false, strict: true });
   const out: FlagValues = {};
   for (const spec of specs) {
-    const raw = (values[spec.name]) ?? spec.default;
+    const raw = values[spec.name] ?? spec.default;
     validate(spec, raw);
     out[spec.name] = raw;
   }

@@ -36,7 +36,13 @@ export async function startMachineRig(
   await installCrds(kc);
   const client = new KubeClient(kc, { qps: 200, burst: 200 });
   const cloud = new CloudClient(cloudProcess.endpoint);
-  const sim = new NodeSimulator({ cloud, nodes: nodeApi(client), bootDelayMs: 500, leaseRenewMs: 5000 });
+  const sim = new NodeSimulator({
+    cloud,
+    nodes: nodeApi(client),
+    bootDelayMs: 500,
+    leaseRenewMs: 5000,
+    onError: (err, what) => process.stderr.write(`node simulator: ${what}: ${String(err)}\n`),
+  });
   sim.start();
   const manager = new Manager({ kubeConfig: kc, client: { qps: 200, burst: 200 } });
   const controller = new MachineController({

@@ -4,7 +4,43 @@ import { Resources } from "../../src/runtime/client/resources.ts";
 
 /** The node simulator's port onto a real target cluster, through the runtime's client. */
 export function nodeApi(client: KubeClient): NodeApi {
+  type Pod = {
+    metadata?: { name?: string; namespace?: string; deletionTimestamp?: string };
+    spec?: { nodeName?: string };
+    status?: { phase?: string };
+  };
   return {
+    async boundPods() {
+      const pods = await client.list<Pod>(Resources.pods);
+      return pods.items
+        .filter((p) => p.spec?.nodeName)
+        .map((p) => ({
+          namespace: p.metadata?.namespace ?? "",
+          name: p.metadata?.name ?? "",
+          nodeName: p.spec?.nodeName ?? "",
+          phase: p.status?.phase ?? "Pending",
+          deleting: Boolean(p.metadata?.deletionTimestamp),
+        }));
+    },
+    async startPod(namespace: string, name: string) {
+      const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+      const ready = ["Initialized", "ContainersReady", "Ready", "PodScheduled"].map((type) => ({
+        type,
+        status: "True",
+        lastTransitionTime: now,
+      }));
+      await client.patch(
+        Resources.pods,
+        namespace,
+        name,
+        { status: { phase: "Running", startTime: now, conditions: ready } },
+        "merge",
+        "status",
+      );
+    },
+    async removePod(namespace: string, name: string) {
+      await client.delete(Resources.pods, namespace, name, { gracePeriodSeconds: 0 });
+    },
     async createNode(node: SimNode) {
       try {
         await client.create(Resources.nodes, { apiVersion: "v1", kind: "Node", ...node });

@@ -79,6 +79,21 @@ describe("KubeClient", () => {
     expect(text).toContain('verb="update",resource="machines/status",code="409"');
   });
 
+  it("sends delete options (preconditions, grace period) with the DELETE", async () => {
+    const name = uniqueName("cm");
+    const cm = await client.create<KubeObject>(Resources.configMaps, {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name, namespace: ns },
+    });
+    await expect(client.delete(Resources.configMaps, ns, name, { uid: "not-its-uid" })).rejects.toSatisfy(
+      isConflict,
+    );
+    expect(await client.find(Resources.configMaps, ns, name)).toBeDefined();
+    await client.delete(Resources.configMaps, ns, name, { uid: cm.metadata?.uid ?? "" });
+    expect(await client.find(Resources.configMaps, ns, name)).toBeUndefined();
+  });
+
   it("throttles requests on the client side", async () => {
     const slow = new KubeClient(client.kubeConfig, { qps: 5, burst: 1 });
     const started = Date.now();

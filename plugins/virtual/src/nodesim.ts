@@ -26,6 +26,14 @@ export interface NodeStatus {
   nodeInfo: Record<string, string>;
 }
 
+export interface BoundPod {
+  readonly namespace: string;
+  readonly name: string;
+  readonly nodeName: string;
+  readonly phase: string;
+  readonly deleting: boolean;
+}
+
 /** What the simulator needs of the target cluster; the embedding process supplies it. */
 export interface NodeApi {
   /** Creates the Node (status included); an existing Node is left as it is. */
@@ -35,6 +43,12 @@ export interface NodeApi {
   deleteNode(name: string): Promise<void>;
   /** Creates or renews the node's Lease in kube-node-lease. */
   renewLease(name: string, renewTime: string, durationSeconds: number): Promise<void>;
+  /** Pods bound to nodes: their phase and whether they are being deleted. */
+  boundPods(): Promise<BoundPod[]>;
+  /** Marks a pod Running and Ready, as a kubelet does once its containers started. */
+  startPod(namespace: string, name: string): Promise<void>;
+  /** Removes a pod object at once, as a kubelet does once its containers stopped. */
+  removePod(namespace: string, name: string): Promise<void>;
 }
 
 export interface NodeSimulatorOptions {
@@ -171,13 +185,28 @@ export class NodeSimulator {
   }
 
   async #tick(signal: AbortSignal): Promise<void> {
+    let lastPods = 0;
     while (!signal.aborted) {
       const t = Date.now();
       for (const [name, m] of this.#managed) {
         if (signal.aborted) return;
         await this.#step(name, m, t).catch((err: unknown) => this.#opts.onError?.(err, `node ${name}`));
       }
+      if (t - lastPods >= 1000) {
+        lastPods = t;
+        await this.#runPods().catch((err: unknown) => this.#opts.onError?.(err, "pods"));
+      }
       await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Like a kubelet for the pods bound to simulated nodes: start them, and finish their deletion. */
+  async #runPods(): Promise<void> {
+    if (this.#managed.size === 0) return;
+    for (const pod of await this.#opts.nodes.boundPods()) {
+      if (!this.#managed.get(pod.nodeName)?.registered) continue;
+      if (pod.deleting) await this.#opts.nodes.removePod(pod.namespace, pod.name);
+      else if (pod.phase === "Pending") await this.#opts.nodes.startPod(pod.namespace, pod.name);
     }
   }
 

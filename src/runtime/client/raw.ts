@@ -40,7 +40,13 @@ export async function rawRequest<T = unknown>(kc: KubeConfig, req: RawRequest): 
     method: req.method,
     headers: {
       Accept: "application/json",
-      ...(body === undefined ? {} : { "Content-Type": req.contentType ?? "application/json" }),
+      // Content-Length always: Node sends no length for a DELETE body otherwise, and the server drops it.
+      ...(body === undefined
+        ? {}
+        : {
+            "Content-Type": req.contentType ?? "application/json",
+            "Content-Length": Buffer.byteLength(body),
+          }),
     },
   };
   await kc.applyToHTTPSOptions(options);
