@@ -29,6 +29,7 @@ export interface MachineRig {
 export async function startMachineRig(
   namespace: string,
   config: Partial<MachineControllerConfig> = {},
+  opts: { targetNone?: boolean } = {},
 ): Promise<MachineRig> {
   const dir = await mkdtemp(join(tmpdir(), "sprout-rig-"));
   const cloudProcess: VirtualCloudProcess = await startVirtualCloud(dir);
@@ -47,7 +48,7 @@ export async function startMachineRig(
   const manager = new Manager({ kubeConfig: kc, client: { qps: 200, burst: 200 } });
   const controller = new MachineController({
     manager,
-    target: new KubeClient(kc, { qps: 200, burst: 200 }),
+    target: opts.targetNone ? undefined : new KubeClient(kc, { qps: 200, burst: 200 }),
     registry: new DriverRegistry({
       context: { env: { SPROUT_VIRTUAL_CLOUD_ENDPOINT: cloudProcess.endpoint } },
     }),

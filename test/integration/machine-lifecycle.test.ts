@@ -108,3 +108,23 @@ describe("machine controller on the virtual cloud", () => {
     await rig.client.delete(MachineResources.machines, ns, fine);
   });
 });
+
+describe("machine controller timeouts", () => {
+  it("fails a machine whose Node never joins within its creation timeout", async () => {
+    const name = await newMachine({ creationTimeout: "3s" });
+    await rig.sim.vanish(name);
+    await eventually(
+      async () => {
+        const m = await get(name);
+        expect(m.status?.currentStatus?.phase).toBe("Failed");
+        expect(m.status?.lastOperation?.description).toBe(
+          `Machine ${name} failed to join the cluster in 3s.`,
+        );
+      },
+      { timeoutMs: 30_000 },
+    );
+    await rig.client.delete(MachineResources.machines, ns, name);
+    await eventually(async () => expect(await failureStatus(get(name))).toBe(404), { timeoutMs: 30_000 });
+    expect(await rig.cloud.findVms({ name })).toEqual([]);
+  });
+});
