@@ -23,6 +23,10 @@ case "$step" in
   start)
     exec node src/cli/main.ts start "$@"
     ;;
+  bench-nodesim)
+    node src/cli/main.ts tools
+    exec node test/bench/nodesim.ts "$@"
+    ;;
   bench-runtime)
     node src/cli/main.ts tools
     exec node --expose-gc test/bench/runtime.ts "$@"

@@ -144,4 +144,85 @@ describe("drain during machine deletion", () => {
     await gone(Resources.pods, ns, guarded);
     expect(await rig.cloud.findVms({ name: node })).toEqual([]);
   });
+
+  it("moves pods with volumes one at a time, each after the previous one's volume detached", async () => {
+    const node = await runningMachine();
+    const volumeAttachments: ResourceRef = {
+      group: "storage.k8s.io",
+      version: "v1",
+      plural: "volumeattachments",
+      kind: "VolumeAttachment",
+      namespaced: false,
+    };
+    const pods: { pod: string; va: string }[] = [];
+    for (let i = 0; i < 2; i++) {
+      const pv = uniqueName("pv");
+      await rig.client.create(Resources.persistentVolumes, {
+        apiVersion: "v1",
+        kind: "PersistentVolume",
+        metadata: { name: pv },
+        spec: {
+          capacity: { storage: "1Gi" },
+          accessModes: ["ReadWriteOnce"],
+          csi: { driver: "disk.csi.virtual.sprout", volumeHandle: `vol-${pv}` },
+        },
+      });
+      const pvc = uniqueName("pvc");
+      await rig.client.create(Resources.persistentVolumeClaims, {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: pvc, namespace: ns },
+        spec: {
+          accessModes: ["ReadWriteOnce"],
+          resources: { requests: { storage: "1Gi" } },
+          volumeName: pv,
+          storageClassName: "",
+        },
+      });
+      const va = uniqueName("va");
+      await rig.client.create(volumeAttachments, {
+        apiVersion: "storage.k8s.io/v1",
+        kind: "VolumeAttachment",
+        metadata: { name: va },
+        spec: { attacher: "disk.csi.virtual.sprout", nodeName: node, source: { persistentVolumeName: pv } },
+      });
+      const name = uniqueName("db");
+      await rig.client.create(Resources.pods, {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name, namespace: ns },
+        spec: {
+          nodeName: node,
+          containers: [{ name: "c", image: "registry.invalid/db:1" }],
+          volumes: [{ name: "data", persistentVolumeClaim: { claimName: pvc } }],
+        },
+      });
+      pods.push({ pod: name, va });
+    }
+    await rig.client.delete(MachineResources.machines, ns, node);
+    const exists = async (name: string): Promise<boolean> =>
+      (await rig.client.find(Resources.pods, ns, name)) !== undefined;
+    const first = await eventually(
+      async () => {
+        const left: { pod: string; va: string }[] = [];
+        for (const p of pods) if (await exists(p.pod)) left.push(p);
+        expect(left).toHaveLength(1);
+        return pods.find((p) => !left.includes(p));
+      },
+      { timeoutMs: 30_000 },
+    );
+    const second = pods.find((p) => p !== first);
+    // The second pod stays while the first pod's volume is still attached to the node.
+    await new Promise((r) => setTimeout(r, 2000));
+    const waiting = await rig.client.find(Resources.pods, ns, second?.pod ?? "");
+    expect(waiting?.metadata?.deletionTimestamp).toBeUndefined();
+    const m = await rig.client.get<Machine>(MachineResources.machines, ns, node);
+    expect(m.status?.lastOperation?.description).toContain("to detach");
+
+    await rig.client.delete(volumeAttachments, undefined, first?.va ?? "");
+    await gone(Resources.pods, ns, second?.pod ?? "");
+    await rig.client.delete(volumeAttachments, undefined, second?.va ?? "");
+    await gone(MachineResources.machines, ns, node);
+    expect(await rig.cloud.findVms({ name: node })).toEqual([]);
+  });
 });

@@ -63,6 +63,8 @@ export interface NodeSimulatorOptions {
   /** Node status refresh period when nothing changed (a kubelet's is 5 min). Default 60 s. */
   readonly statusRefreshMs?: number;
   readonly kubeletVersion?: string;
+  /** Nodes served at once (requests in flight). Default 16. */
+  readonly parallelism?: number;
   readonly onError?: (err: unknown, what: string) => void;
 }
 
@@ -188,10 +190,15 @@ export class NodeSimulator {
     let lastPods = 0;
     while (!signal.aborted) {
       const t = Date.now();
-      for (const [name, m] of this.#managed) {
-        if (signal.aborted) return;
-        await this.#step(name, m, t).catch((err: unknown) => this.#opts.onError?.(err, `node ${name}`));
-      }
+      // Nodes are served by a few workers in parallel, as many kubelets would talk at once.
+      const due = [...this.#managed];
+      const worker = async (): Promise<void> => {
+        for (let next = due.shift(); next && !signal.aborted; next = due.shift()) {
+          const [name, m] = next;
+          await this.#step(name, m, t).catch((err: unknown) => this.#opts.onError?.(err, `node ${name}`));
+        }
+      };
+      await Promise.all(Array.from({ length: this.#opts.parallelism ?? 16 }, worker));
       if (t - lastPods >= 1000) {
         lastPods = t;
         await this.#runPods().catch((err: unknown) => this.#opts.onError?.(err, "pods"));

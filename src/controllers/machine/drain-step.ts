@@ -6,16 +6,7 @@ import { Resources } from "../../runtime/client/resources.ts";
 import { drainTimeoutOf } from "./config.ts";
 import type { StepOutcome } from "./delete.ts";
 import type { FlowDeps, NodeObject } from "./deps.ts";
-
-type Pod = {
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    deletionTimestamp?: string;
-    annotations?: Record<string, string>;
-    ownerReferences?: { kind: string; controller?: boolean }[];
-  };
-};
+import { type Pod, usesVolumes, volumeState } from "./volumes.ts";
 
 /** How long a node may be NotReady or have a read-only filesystem before its drain is forced. */
 const UNHEALTHY_FORCE_MS = 5 * 60_000;
@@ -33,19 +24,31 @@ export async function drainStep(machine: Machine, deps: FlowDeps): Promise<StepO
   if (!target || !node) return { next: "DeleteVM" };
   const force = forced(machine, node, deps);
   const pods = await cordonAndList(target, node);
-  if (pods.length === 0)
-    return { next: force ? "DeleteVolumeAttachments" : "DeleteVM", note: "Drain successful" };
   if (force) {
-    for (const pod of pods) {
-      await target.delete(Resources.pods, pod.metadata?.namespace, pod.metadata?.name ?? "", {
-        gracePeriodSeconds: 0,
-      });
-    }
+    await Promise.all(
+      pods.map((pod) =>
+        target.delete(Resources.pods, pod.metadata?.namespace, pod.metadata?.name ?? "", {
+          gracePeriodSeconds: 0,
+        }),
+      ),
+    );
     return { next: "DeleteVolumeAttachments", note: `Drain forced: ${pods.length} pod(s) deleted` };
   }
-  const blocked = await evictAll(deps, pods);
-  const why = blocked > 0 ? `, ${blocked} blocked by a PodDisruptionBudget` : "";
-  return { retryAfter: deps.config.shortRetryMs, note: `waiting for ${pods.length} pod(s) to leave${why}` };
+  const volumes = await volumeState(target, node.metadata?.name ?? "", pods);
+  if (pods.length === 0 && volumes.detaching.length === 0)
+    return { next: "DeleteVM", note: "Drain successful" };
+  // Pods without volumes leave together; pods with volumes one at a time.
+  const now = [...pods.filter((p) => !usesVolumes(p)), ...(volumes.next ? [volumes.next] : [])];
+  const blocked = await evictAll(deps, now);
+  return { retryAfter: deps.config.shortRetryMs, note: waitingNote(pods.length, blocked, volumes.detaching) };
+}
+
+function waitingNote(pods: number, blocked: number, detaching: readonly string[]): string {
+  const why = [
+    blocked > 0 ? `${blocked} blocked by a PodDisruptionBudget` : "",
+    detaching.length > 0 ? `waiting for volume(s) ${detaching.join(", ")} to detach` : "",
+  ].filter(Boolean);
+  return `waiting for ${pods} pod(s) to leave${why.length > 0 ? `; ${why.join("; ")}` : ""}`;
 }
 
 /** Cordons the node and lists the pods a drain must move (not DaemonSet or mirror pods). */
@@ -61,17 +64,22 @@ async function cordonAndList(target: KubeClient, node: NodeObject): Promise<Pod[
 
 /** Evicts every pod not yet terminating; returns how many a PodDisruptionBudget refused (429). */
 async function evictAll(deps: FlowDeps, pods: readonly Pod[]): Promise<number> {
-  let blocked = 0;
-  for (const pod of pods.filter((p) => !p.metadata?.deletionTimestamp)) {
-    try {
-      await evict(deps, pod);
-    } catch (err) {
-      const code = err instanceof KubeApiError ? err.code : 0;
-      if (code === 429) blocked++;
-      else if (code !== 404) throw err;
-    }
-  }
-  return blocked;
+  const outcomes = await Promise.all(
+    pods
+      .filter((p) => !p.metadata?.deletionTimestamp)
+      .map((pod) =>
+        evict(deps, pod).then(
+          () => 0,
+          (err: unknown) => {
+            const code = err instanceof KubeApiError ? err.code : 0;
+            if (code === 429) return 1;
+            if (code === 404) return 0;
+            throw err;
+          },
+        ),
+      ),
+  );
+  return outcomes.reduce((a, b) => a + b, 0);
 }
 
 function evictable(pod: Pod): boolean {
