@@ -9,8 +9,10 @@ import {
 } from "../../src/controllers/machine/config.ts";
 import { MachineController } from "../../src/controllers/machine/controller.ts";
 import { installCrds } from "../../src/api/install.ts";
+import { MachineResources } from "../../src/api/resources.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
 import { KubeClient } from "../../src/runtime/client/client.ts";
+import { Resources } from "../../src/runtime/client/resources.ts";
 import { Manager } from "../../src/runtime/manager/manager.ts";
 import { adminKubeConfig } from "./index.ts";
 import { nodeApi } from "./nodes.ts";
@@ -76,4 +78,26 @@ export async function startMachineRig(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A Secret "worker" with the given user data and a MachineClass of the virtual provider using it. */
+export async function createWorkerClass(
+  client: KubeClient,
+  namespace: string,
+  opts: { name?: string; userData?: string; providerSpec?: Record<string, unknown> } = {},
+): Promise<void> {
+  await client.create(Resources.secrets, {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "worker", namespace },
+    stringData: { userData: opts.userData ?? "#cloud-config\n" },
+  });
+  await client.create(MachineResources.machineClasses, {
+    apiVersion: "machine.sapcloud.io/v1alpha1",
+    kind: "MachineClass",
+    metadata: { name: opts.name ?? "small", namespace },
+    provider: "virtual",
+    providerSpec: opts.providerSpec ?? { machineType: "small" },
+    secretRef: { name: "worker", namespace },
+  });
 }

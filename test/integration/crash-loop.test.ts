@@ -12,6 +12,7 @@ import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import { KubeClient } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { adminKubeConfig, eventually, testNamespace, uniqueName } from "../env/index.ts";
+import { createWorkerClass } from "../env/machines.ts";
 import { nodeApi } from "../env/nodes.ts";
 import { startVirtualCloud, type VirtualCloudProcess } from "../env/virtual-cloud.ts";
 
@@ -37,19 +38,8 @@ beforeAll(async () => {
   ns = await testNamespace("crash");
   sim = new NodeSimulator({ cloud, nodes: nodeApi(client), bootDelayMs: 300, leaseRenewMs: 5000 });
   sim.start();
-  await client.create(Resources.secrets, {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "worker", namespace: ns },
-    stringData: { userData: "#cloud-config\n" },
-  });
-  await client.create(MachineResources.machineClasses, {
-    apiVersion: "machine.sapcloud.io/v1alpha1",
-    kind: "MachineClass",
-    metadata: { name: "small", namespace: ns },
-    provider: "virtual",
+  await createWorkerClass(client, ns, {
     providerSpec: { machineType: "small", zone: "zone-a", tags: CLUSTER_TAG },
-    secretRef: { name: "worker", namespace: ns },
   });
 });
 

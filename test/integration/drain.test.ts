@@ -4,7 +4,7 @@ import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import type { KubeObject } from "../../src/runtime/client/client.ts";
 import { Resources, type ResourceRef } from "../../src/runtime/client/resources.ts";
 import { eventually, failureStatus, testNamespace, uniqueName } from "../env/index.ts";
-import { type MachineRig, startMachineRig } from "../env/machines.ts";
+import { createWorkerClass, type MachineRig, startMachineRig } from "../env/machines.ts";
 
 let ns: string;
 let rig: MachineRig;
@@ -19,20 +19,7 @@ const daemonSets: ResourceRef = {
 beforeAll(async () => {
   ns = await testNamespace("drain");
   rig = await startMachineRig(ns);
-  await rig.client.create(Resources.secrets, {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "worker", namespace: ns },
-    stringData: { userData: "#cloud-config\n" },
-  });
-  await rig.client.create(MachineResources.machineClasses, {
-    apiVersion: "machine.sapcloud.io/v1alpha1",
-    kind: "MachineClass",
-    metadata: { name: "small", namespace: ns },
-    provider: "virtual",
-    providerSpec: { machineType: "small" },
-    secretRef: { name: "worker", namespace: ns },
-  });
+  await createWorkerClass(rig.client, ns);
 }, 60_000);
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import { tokenIdOf } from "../../src/controllers/machine/bootstrap-token.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { eventually, failureStatus, testNamespace, uniqueName } from "../env/index.ts";
-import { type MachineRig, startMachineRig } from "../env/machines.ts";
+import { createWorkerClass, type MachineRig, startMachineRig } from "../env/machines.ts";
 
 let ns: string;
 let rig: MachineRig;
@@ -13,19 +13,9 @@ let rig: MachineRig;
 beforeAll(async () => {
   ns = await testNamespace("machines");
   rig = await startMachineRig(ns);
-  await rig.client.create(Resources.secrets, {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "worker", namespace: ns },
-    stringData: { userData: "#cloud-config\ntoken: <<BOOTSTRAP_TOKEN>>\nname: <<MACHINE_NAME>>\n" },
-  });
-  await rig.client.create(MachineResources.machineClasses, {
-    apiVersion: "machine.sapcloud.io/v1alpha1",
-    kind: "MachineClass",
-    metadata: { name: "small", namespace: ns },
-    provider: "virtual",
+  await createWorkerClass(rig.client, ns, {
+    userData: "#cloud-config\ntoken: <<BOOTSTRAP_TOKEN>>\nname: <<MACHINE_NAME>>\n",
     providerSpec: { machineType: "small", zone: "zone-a", tags: { "kubernetes.io/cluster/test": "1" } },
-    secretRef: { name: "worker", namespace: ns },
   });
 }, 60_000);
 

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MachineResources } from "../../src/api/resources.ts";
 import type { Machine } from "../../src/api/v1alpha1/machine.ts";
-import { Resources } from "../../src/runtime/client/resources.ts";
 import { eventually, failureStatus, testNamespace, uniqueName } from "../env/index.ts";
-import { type MachineRig, startMachineRig } from "../env/machines.ts";
+import { createWorkerClass, type MachineRig, startMachineRig } from "../env/machines.ts";
 
 let ns: string;
 let rig: MachineRig;
@@ -11,20 +10,7 @@ let rig: MachineRig;
 beforeAll(async () => {
   ns = await testNamespace("notarget");
   rig = await startMachineRig(ns, {}, { targetNone: true });
-  await rig.client.create(Resources.secrets, {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "worker", namespace: ns },
-    stringData: { userData: "#cloud-config\nname: <<MACHINE_NAME>>\n" },
-  });
-  await rig.client.create(MachineResources.machineClasses, {
-    apiVersion: "machine.sapcloud.io/v1alpha1",
-    kind: "MachineClass",
-    metadata: { name: "small", namespace: ns },
-    provider: "virtual",
-    providerSpec: { machineType: "small" },
-    secretRef: { name: "worker", namespace: ns },
-  });
+  await createWorkerClass(rig.client, ns, { userData: "#cloud-config\nname: <<MACHINE_NAME>>\n" });
 }, 60_000);
 
 afterAll(async () => {
