@@ -74,3 +74,16 @@ export const nodeConditionsOf = (m: Machine, c: MachineControllerConfig): readon
         .map((s) => s.trim())
         .filter(Boolean)
     : c.nodeConditions;
+
+/** MCM retries a PDB-blocked eviction every 20 s. */
+export const EVICT_RETRY_PERIOD_MS = 20_000;
+
+/**
+ * How long a drain may wait on evictions before it is forced: the drain timeout, or fewer when
+ * maxEvictRetries (spec, else --machine-max-evict-retries) retries every 20 s end sooner (MCM's
+ * effective retries are min(configured, drainTimeout / 20 s)).
+ */
+export function evictDeadlineOf(m: Machine, c: MachineControllerConfig): number {
+  const retries = m.spec.maxEvictRetries ?? c.maxEvictRetries;
+  return Math.min(drainTimeoutOf(m, c), retries * EVICT_RETRY_PERIOD_MS);
+}

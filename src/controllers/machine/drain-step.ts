@@ -3,7 +3,7 @@ import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { KubeClient } from "../../runtime/client/client.ts";
 import { KubeApiError } from "../../runtime/client/raw.ts";
 import { Resources } from "../../runtime/client/resources.ts";
-import { drainTimeoutOf } from "./config.ts";
+import { evictDeadlineOf } from "./config.ts";
 import type { StepOutcome } from "./delete.ts";
 import type { FlowDeps, NodeObject } from "./deps.ts";
 import { type Pod, usesVolumes, volumeState } from "./volumes.ts";
@@ -14,7 +14,8 @@ const UNHEALTHY_FORCE_MS = 5 * 60_000;
 /**
  * One pass of a non-blocking drain: cordon, evict what is left (the Eviction API honours PDBs), and
  * come back later while pods remain; DaemonSet and mirror pods stay. The drain is forced (pods
- * deleted at once, then VolumeAttachments removed) after the drain timeout, when the machine carries
+ * deleted at once, then VolumeAttachments removed) after the drain timeout (or maxEvictRetries × 20 s
+ * when that is shorter), when the machine carries
  * force-deletion=true, or when the node has been NotReady or read-only for 5 minutes.
  */
 export async function drainStep(machine: Machine, deps: FlowDeps): Promise<StepOutcome> {
@@ -92,7 +93,7 @@ function forced(machine: Machine, node: NodeObject, deps: FlowDeps): boolean {
   const now = deps.clock.now();
   if (machine.metadata?.labels?.[Labels.forceDeletion] === "true") return true;
   const deleting = Date.parse(machine.metadata?.deletionTimestamp ?? "");
-  if (deleting && now - deleting > drainTimeoutOf(machine, deps.config)) return true;
+  if (deleting && now - deleting > evictDeadlineOf(machine, deps.config)) return true;
   return (node.status?.conditions ?? []).some((c) => {
     const bad =
       (c.type === "Ready" && c.status !== "True") || (c.type === "ReadonlyFilesystem" && c.status === "True");
