@@ -242,3 +242,10 @@ export const DELETION_MARKERS: Readonly<Record<DeletionStep, string>> = {
   DeleteNode: "Initiate node object deletion",
   RemoveFinalizer: "Initiate machine object finalizer removal",
 };
+
+/**
+ * Standard conditions (metav1.Condition) sprout keeps in Machine status.machineConditions; MCM's
+ * status.conditions stays the copy of the Node's conditions.
+ */
+export const MACHINE_CONDITION_TYPES = ["VMCreated", "NodeJoined", "Healthy", "Drained"] as const;
+export type MachineConditionType = (typeof MACHINE_CONDITION_TYPES)[number];

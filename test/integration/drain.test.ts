@@ -125,6 +125,9 @@ describe("drain during machine deletion", () => {
       const m = await rig.client.get<Machine>(MachineResources.machines, ns, node);
       expect(m.status?.deletionStep).toBe("Drain");
       expect(m.status?.lastOperation?.description).toContain("blocked by a PodDisruptionBudget");
+      const drained = m.status?.machineConditions?.find((c) => c.type === "Drained");
+      expect(drained).toMatchObject({ status: "False", reason: "Draining" });
+      expect(drained?.message).toContain("blocked by a PodDisruptionBudget");
     });
     expect(await rig.client.find(Resources.pods, ns, guarded)).toBeDefined();
     await gone(MachineResources.machines, ns, node);

@@ -50,6 +50,11 @@ describe("machine controller on the virtual cloud", () => {
       `Machine ${name} successfully joined the cluster in`,
     );
     expect(machine.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
+    const condition = async (type: string) =>
+      (await get(name)).status?.machineConditions?.find((c) => c.type === type);
+    expect(await condition("VMCreated")).toMatchObject({ status: "True", reason: "Created" });
+    expect(await condition("NodeJoined")).toMatchObject({ status: "True", reason: "Joined" });
+    expect(await condition("Healthy")).toMatchObject({ status: "True", reason: "NodeHealthy" });
 
     const [vm] = await rig.cloud.findVms({ name });
     const userData = Buffer.from(vm?.userData ?? "", "base64").toString();
@@ -64,7 +69,9 @@ describe("machine controller on the virtual cloud", () => {
 
     await rig.sim.makeNotReady(name);
     await eventually(async () => expect(await phase(name)).toBe("Unknown"), { timeoutMs: 20_000 });
+    expect(await condition("Healthy")).toMatchObject({ status: "False", reason: "NodeUnhealthy" });
     await eventually(async () => expect(await phase(name)).toBe("Failed"), { timeoutMs: 20_000 });
+    expect(await condition("Healthy")).toMatchObject({ status: "False", reason: "HealthTimeout" });
 
     await rig.client.delete(MachineResources.machines, ns, name);
     await eventually(async () => expect(await failureStatus(get(name))).toBe(404), { timeoutMs: 30_000 });

@@ -1,6 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { DELETION_STEPS } from "../constants.ts";
-import { StringEnum, Time } from "../schema.ts";
+import { DELETION_STEPS, MACHINE_CONDITION_TYPES } from "../constants.ts";
+import { Int64, OpenStringEnum, StringEnum, Time } from "../schema.ts";
 import { objectHeader } from "./object.ts";
 import { CurrentStatus, LastOperation, MachineSpec, NodeAddresses } from "./shared.ts";
 
@@ -14,11 +14,31 @@ const NodeCondition = Type.Object({
   type: Type.String({ description: "Type of the node condition, e.g. Ready." }),
 });
 
+/** metav1.Condition. */
+const MachineCondition = Type.Object({
+  type: OpenStringEnum(MACHINE_CONDITION_TYPES, { description: "Type of the condition." }),
+  status: StringEnum(["True", "False", "Unknown"] as const, { description: "Status of the condition." }),
+  reason: Type.String({ description: "CamelCase reason of the last transition, e.g. ResourceExhausted." }),
+  message: Type.Optional(Type.String({ description: "Human-readable details." })),
+  lastTransitionTime: Time("Last time the status changed."),
+  observedGeneration: Type.Optional(
+    Int64({ description: "The Machine's generation the condition was set for." }),
+  ),
+});
+
 export const MachineStatus = Type.Object(
   {
     addresses: Type.Optional(NodeAddresses),
     conditions: Type.Optional(
       Type.Array(NodeCondition, { description: "The conditions of the machine's Node, as last observed." }),
+    ),
+    machineConditions: Type.Optional(
+      Type.Array(MachineCondition, {
+        description:
+          "Standard conditions of the machine: VMCreated, NodeJoined, Healthy and, while it is deleted, Drained.",
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["type"],
+      }),
     ),
     lastOperation: Type.Optional(LastOperation),
     currentStatus: Type.Optional(CurrentStatus),

@@ -56,6 +56,7 @@ export async function createFlow(work: MachineWork, deps: FlowDeps): Promise<Res
             ? "Creating machine on cloud provider"
             : `Machine ${name} created; no target cluster to join`,
           timeoutActive: deps.target !== undefined,
+          conditions: [{ type: "VMCreated", status: "True", reason: "Created" }],
         },
         deps.clock.now(),
       ),
@@ -166,6 +167,7 @@ async function createFailed(
         description: `Cloud provider message - ${err.message}`,
         errorCode: err.code,
         timeoutActive: false,
+        conditions: [{ type: "VMCreated", status: "False", reason: err.code }],
       },
       now,
     ),

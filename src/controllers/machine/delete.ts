@@ -12,7 +12,7 @@ import type { Result } from "../../runtime/controller/controller.ts";
 import type { MachineWork } from "./context.ts";
 import type { FlowDeps } from "./deps.ts";
 import { drainStep } from "./drain-step.ts";
-import { phaseOf, withOperation } from "./status.ts";
+import { type ConditionUpdate, phaseOf, withOperation } from "./status.ts";
 import { writeObject, writeStatus } from "./write.ts";
 
 /** The step a deletion is at: status.deletionStep, else MCM's marker text, else the start. */
@@ -40,45 +40,55 @@ export async function deletionFlow(work: MachineWork, deps: FlowDeps): Promise<R
   let step = currentStep(machine);
   if (!step) {
     step = "GetVMStatus";
-    machine = await enterStep(machine, step, deps, "Delete", "Processing");
+    machine = await enterStep(machine, step, deps);
     await deps.events.record(machine, "Normal", "Terminating", "Delete", "deletion started");
   }
   for (;;) {
     const outcome = await runStep(step, { ...work, machine }, deps);
     if ("retryAfter" in outcome) {
-      await writeStatus(
-        deps.client,
+      const description = `${DELETION_MARKERS[step]}: ${outcome.note}`;
+      const conditions = drainCondition(step, "False", "Draining");
+      const status = withOperation(
         machine,
-        withOperation(
-          machine,
-          { type: "Delete", state: "Failed", description: `${DELETION_MARKERS[step]}: ${outcome.note}` },
-          deps.clock.now(),
-        ),
+        { type: "Delete", state: "Failed", description, conditions },
+        deps.clock.now(),
       );
+      await writeStatus(deps.client, machine, status);
       return { requeueAfter: outcome.retryAfter };
     }
     if (outcome.next === "Done") return undefined;
+    const drained = drainCondition(
+      step,
+      "True",
+      outcome.note?.startsWith("Drain forced") ? "DrainForced" : "Drained",
+    );
     step = outcome.next;
-    machine = await enterStep(machine, step, deps, "Delete", "Processing", outcome.note);
+    machine = await enterStep(machine, step, deps, outcome.note, drained);
   }
+}
+
+/** The Drained condition, set only by the Drain step. */
+function drainCondition(step: DeletionStep, status: "True" | "False", reason: string): ConditionUpdate[] {
+  return step === "Drain" ? [{ type: "Drained", status, reason }] : [];
 }
 
 async function enterStep(
   machine: Machine,
   step: DeletionStep,
   deps: FlowDeps,
-  type: "Delete",
-  state: "Processing",
   note?: string,
+  conditions: readonly ConditionUpdate[] = [],
 ): Promise<Machine> {
+  const description = note ? `${note}. ${DELETION_MARKERS[step]}` : DELETION_MARKERS[step];
   const status = withOperation(
     machine,
     {
       phase: "Terminating",
-      type,
-      state,
-      description: note ? `${note}. ${DELETION_MARKERS[step]}` : DELETION_MARKERS[step],
+      type: "Delete",
+      state: "Processing",
+      description,
       timeoutActive: false,
+      conditions,
     },
     deps.clock.now(),
   );

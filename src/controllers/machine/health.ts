@@ -102,6 +102,10 @@ function becameHealthy(machine: Machine, node: NodeObject | undefined, now: numb
       state: "Successful",
       description,
       timeoutActive: false,
+      conditions: [
+        ...(firstJoin ? [{ type: "NodeJoined", status: "True", reason: "Joined" } as const] : []),
+        { type: "Healthy", status: "True", reason: "NodeHealthy" },
+      ],
     },
     reason: firstJoin ? "Joined" : "Healthy",
     eventType: "Normal",
@@ -117,7 +121,14 @@ function becameUnhealthy(machine: Machine, node: NodeObject | undefined): Transi
   const why = node ? `Node conditions: ${problems.join(", ")}` : "Node object went missing";
   const description = `Machine ${name} is unhealthy - changing MachineState to Unknown. ${why}`;
   return {
-    update: { phase: "Unknown", type: "HealthCheck", state: "Processing", description, timeoutActive: true },
+    update: {
+      phase: "Unknown",
+      type: "HealthCheck",
+      state: "Processing",
+      description,
+      timeoutActive: true,
+      conditions: [{ type: "Healthy", status: "False", reason: node ? "NodeUnhealthy" : "NodeMissing" }],
+    },
     reason: "Unhealthy",
     eventType: "Warning",
   };
@@ -131,7 +142,14 @@ function timedOut(machine: Machine, now: number, deps: FlowDeps): Transition | u
   if (phase === "Pending" && now - createdAt(machine, now) > creation) {
     const description = `Machine ${name} failed to join the cluster in ${formatDuration(creation)}.`;
     return {
-      update: { phase: "Failed", type: "Create", state: "Failed", description, timeoutActive: false },
+      update: {
+        phase: "Failed",
+        type: "Create",
+        state: "Failed",
+        description,
+        timeoutActive: false,
+        conditions: [{ type: "NodeJoined", status: "False", reason: "JoinTimeout" }],
+      },
       reason: "JoinTimeout",
       eventType: "Warning",
     };
@@ -141,7 +159,14 @@ function timedOut(machine: Machine, now: number, deps: FlowDeps): Transition | u
   if (phase === "Unknown" && !machine.spec.disableHealthTimeout && unknownFor > health) {
     const description = `Machine ${name} is not healthy since ${formatDuration(health)}; marking it Failed`;
     return {
-      update: { phase: "Failed", type: "HealthCheck", state: "Failed", description, timeoutActive: false },
+      update: {
+        phase: "Failed",
+        type: "HealthCheck",
+        state: "Failed",
+        description,
+        timeoutActive: false,
+        conditions: [{ type: "Healthy", status: "False", reason: "HealthTimeout" }],
+      },
       reason: "HealthTimeout",
       eventType: "Warning",
     };

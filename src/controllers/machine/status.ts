@@ -1,8 +1,48 @@
-import type { MachineOperationState, MachineOperationType, MachinePhase } from "../../api/constants.ts";
+import type {
+  MachineConditionType,
+  MachineOperationState,
+  MachineOperationType,
+  MachinePhase,
+} from "../../api/constants.ts";
 import type { Machine, MachineStatus } from "../../api/v1alpha1/machine.ts";
 
 /** metav1.Time as the apiserver writes it (second precision, UTC). */
 export const timestamp = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
+
+export interface ConditionUpdate {
+  readonly type: MachineConditionType;
+  readonly status: "True" | "False" | "Unknown";
+  readonly reason: string;
+  readonly message?: string;
+}
+
+type MachineCondition = NonNullable<MachineStatus["machineConditions"]>[number];
+
+/** Sets conditions, keeping lastTransitionTime when a condition's status does not change. */
+export function withConditions(
+  machine: Machine,
+  status: MachineStatus,
+  updates: readonly ConditionUpdate[],
+  now: number,
+): MachineStatus {
+  if (updates.length === 0) return status;
+  const list: MachineCondition[] = [...(status.machineConditions ?? [])];
+  for (const u of updates) {
+    const i = list.findIndex((c) => c.type === u.type);
+    const old = i >= 0 ? list[i] : undefined;
+    const next: MachineCondition = {
+      type: u.type,
+      status: u.status,
+      reason: u.reason,
+      ...(u.message ? { message: u.message } : {}),
+      lastTransitionTime: old?.status === u.status ? old.lastTransitionTime : timestamp(now),
+      ...(machine.metadata?.generation ? { observedGeneration: machine.metadata.generation } : {}),
+    };
+    if (i >= 0) list[i] = next;
+    else list.push(next);
+  }
+  return { ...status, machineConditions: list };
+}
 
 export interface OperationUpdate {
   readonly phase?: MachinePhase;
@@ -11,6 +51,8 @@ export interface OperationUpdate {
   readonly description: string;
   readonly errorCode?: string;
   readonly timeoutActive?: boolean;
+  /** Conditions to set with the operation (their message defaults to the description). */
+  readonly conditions?: readonly ConditionUpdate[];
 }
 
 /**
@@ -24,8 +66,12 @@ export function withOperation(machine: Machine, update: OperationUpdate, now: nu
   const phase = update.phase ?? current.phase;
   const phaseChanged = phase !== current.phase;
   const timeoutActive = update.timeoutActive ?? current.timeoutActive ?? false;
+  const conditions = (update.conditions ?? []).map((c) => ({
+    ...c,
+    message: c.message ?? update.description,
+  }));
   return {
-    ...status,
+    ...withConditions(machine, status, conditions, now),
     lastOperation: {
       description: update.description,
       state: update.state,
