@@ -106,6 +106,36 @@ describe("machine controller on the virtual cloud", () => {
   });
 });
 
+describe("machine controller input problems", () => {
+  it("reports a class whose Secret is missing, and creates the machine once the Secret appears", async () => {
+    await rig.client.create(MachineResources.machineClasses, {
+      apiVersion: "machine.sapcloud.io/v1alpha1",
+      kind: "MachineClass",
+      metadata: { name: "late-secret", namespace: ns },
+      provider: "virtual",
+      providerSpec: { machineType: "small" },
+      secretRef: { name: "late", namespace: ns },
+    });
+    const name = await newMachine({}, "late-secret");
+    await eventually(async () => {
+      const m = await get(name);
+      expect(m.status?.lastOperation).toMatchObject({ state: "Failed", errorCode: "NotFound" });
+      expect(m.status?.lastOperation?.description).toContain(
+        `Secret ${ns}/late referenced by MachineClass late-secret does not exist`,
+      );
+    });
+    expect(await rig.cloud.findVms({ name })).toEqual([]);
+    await rig.client.create(Resources.secrets, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "late", namespace: ns },
+      stringData: { userData: "#cloud-config\n" },
+    });
+    await eventually(async () => expect(await phase(name)).toBe("Running"), { timeoutMs: 30_000 });
+    await rig.client.delete(MachineResources.machines, ns, name);
+  });
+});
+
 describe("machine controller timeouts", () => {
   it("fails a machine whose Node never joins within its creation timeout", async () => {
     const name = await newMachine({ creationTimeout: "3s" });
