@@ -145,12 +145,12 @@ export class MachineController {
     } catch (err) {
       const e = MachineError.from(err);
       const type = deleting(machine) ? "Delete" : "Create";
-      const status = withOperation(
-        machine,
-        { type, state: "Failed", description: e.message, errorCode: e.code },
-        this.#flow.clock.now(),
-      );
-      await writeStatus(this.#flow.client, machine, status);
+      const last = machine.status?.lastOperation;
+      // The same problem again: nothing to write (the Event recorder counts the repeat).
+      if (last?.description !== e.message || last.errorCode !== e.code || last.state !== "Failed") {
+        const update = { type, state: "Failed", description: e.message, errorCode: e.code } as const;
+        await writeStatus(this.#flow.client, machine, withOperation(machine, update, this.#flow.clock.now()));
+      }
       await this.#flow.events.record(machine, "Warning", "InvalidClass", type, e.message);
       return undefined;
     }

@@ -30,118 +30,81 @@ export class RuntimeMetrics {
 
   constructor(registry = new Registry()) {
     this.registry = registry;
-    const r = [registry];
-    this.queueDepth = new Gauge({
-      name: "workqueue_depth",
-      help: "Current depth of the workqueue.",
-      labelNames: ["name"],
-      registers: r,
-    });
-    this.queueAdds = new Counter({
-      name: "workqueue_adds_total",
-      help: "Adds handled by the workqueue.",
-      labelNames: ["name"],
-      registers: r,
-    });
-    this.queueRetries = new Counter({
-      name: "workqueue_retries_total",
-      help: "Rate-limited re-adds.",
-      labelNames: ["name"],
-      registers: r,
-    });
-    this.queueLatency = new Histogram({
-      name: "workqueue_queue_duration_seconds",
-      help: "Time an item waits in the queue before it is handed to a worker.",
-      labelNames: ["name"],
-      buckets: durationBuckets,
-      registers: r,
-    });
-    this.workDuration = new Histogram({
-      name: "workqueue_work_duration_seconds",
-      help: "Time a worker spends on an item.",
-      labelNames: ["name"],
-      buckets: durationBuckets,
-      registers: r,
-    });
-    this.unfinishedWork = new Gauge({
-      name: "workqueue_unfinished_work_seconds",
-      help: "Seconds of work in progress not yet observed by work_duration.",
-      labelNames: ["name"],
-      registers: r,
-    });
-    this.longestRunning = new Gauge({
-      name: "workqueue_longest_running_processor_seconds",
-      help: "How long the longest running item has been worked on.",
-      labelNames: ["name"],
-      registers: r,
-    });
-    this.reconcileTotal = new Counter({
-      name: "controller_runtime_reconcile_total",
-      help: "Reconciliations by result (success, requeue_after, error, terminal_error).",
-      labelNames: ["controller", "result"],
-      registers: r,
-    });
-    this.reconcileErrors = new Counter({
-      name: "controller_runtime_reconcile_errors_total",
-      help: "Reconciliations that ended in an error.",
-      labelNames: ["controller"],
-      registers: r,
-    });
-    this.terminalErrors = new Counter({
-      name: "controller_runtime_terminal_reconcile_errors_total",
-      help: "Reconciliations that ended in a terminal (not retried) error.",
-      labelNames: ["controller"],
-      registers: r,
-    });
-    this.reconcileTime = new Histogram({
-      name: "controller_runtime_reconcile_time_seconds",
-      help: "Duration of reconciliations.",
-      labelNames: ["controller"],
-      buckets: durationBuckets,
-      registers: r,
-    });
-    this.activeWorkers = new Gauge({
-      name: "controller_runtime_active_workers",
-      help: "Workers currently reconciling.",
-      labelNames: ["controller"],
-      registers: r,
-    });
-    this.apiRequests = new Counter({
-      name: "rest_client_requests_total",
-      help: "Requests to the Kubernetes API by verb, resource and HTTP status code.",
-      labelNames: ["verb", "resource", "code"],
-      registers: r,
-    });
-    this.apiLatency = new Histogram({
-      name: "rest_client_request_duration_seconds",
-      help: "Latency of requests to the Kubernetes API.",
-      labelNames: ["verb", "resource"],
-      buckets: durationBuckets,
-      registers: r,
-    });
-    this.leader = new Gauge({
-      name: "leader_election_master_status",
-      help: "1 while this process holds the named lease.",
-      labelNames: ["name"],
-      registers: r,
-    });
-    this.informerRelists = new Counter({
-      name: "sprout_informer_relists_total",
-      help: "Full relists of an informer, by reason (initial, expired, error).",
-      labelNames: ["resource", "reason"],
-      registers: r,
-    });
-    this.informerObjects = new Gauge({
-      name: "sprout_informer_objects",
-      help: "Objects held by an informer's cache.",
-      labelNames: ["resource"],
-      registers: r,
-    });
-    this.eventsDropped = new Counter({
-      name: "sprout_events_dropped_total",
-      help: "Events not sent, by reason (rate_limited, error).",
-      labelNames: ["reason"],
-      registers: r,
-    });
+    const registers = [registry];
+    const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> =>
+      new Gauge({ name, help, labelNames, registers });
+    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> =>
+      new Counter({ name, help, labelNames, registers });
+    const histogram = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[],
+    ): Histogram<L> => new Histogram({ name, help, labelNames, buckets: durationBuckets, registers });
+    const q = ["name"] as const;
+    const c = ["controller"] as const;
+    this.queueDepth = gauge("workqueue_depth", "Current depth of the workqueue.", q);
+    this.queueAdds = counter("workqueue_adds_total", "Adds handled by the workqueue.", q);
+    this.queueRetries = counter("workqueue_retries_total", "Rate-limited re-adds.", q);
+    this.queueLatency = histogram(
+      "workqueue_queue_duration_seconds",
+      "Time an item waits in the queue before it is handed to a worker.",
+      q,
+    );
+    this.workDuration = histogram("workqueue_work_duration_seconds", "Time a worker spends on an item.", q);
+    this.unfinishedWork = gauge(
+      "workqueue_unfinished_work_seconds",
+      "Seconds of work in progress not yet observed by work_duration.",
+      q,
+    );
+    this.longestRunning = gauge(
+      "workqueue_longest_running_processor_seconds",
+      "How long the longest running item has been worked on.",
+      q,
+    );
+    this.reconcileTotal = counter(
+      "controller_runtime_reconcile_total",
+      "Reconciliations by result (success, requeue_after, error, terminal_error).",
+      ["controller", "result"],
+    );
+    this.reconcileErrors = counter(
+      "controller_runtime_reconcile_errors_total",
+      "Reconciliations that ended in an error.",
+      c,
+    );
+    this.terminalErrors = counter(
+      "controller_runtime_terminal_reconcile_errors_total",
+      "Reconciliations that ended in a terminal (not retried) error.",
+      c,
+    );
+    this.reconcileTime = histogram(
+      "controller_runtime_reconcile_time_seconds",
+      "Duration of reconciliations.",
+      c,
+    );
+    this.activeWorkers = gauge("controller_runtime_active_workers", "Workers currently reconciling.", c);
+    this.apiRequests = counter(
+      "rest_client_requests_total",
+      "Requests to the Kubernetes API by verb, resource and HTTP status code.",
+      ["verb", "resource", "code"],
+    );
+    this.apiLatency = histogram(
+      "rest_client_request_duration_seconds",
+      "Latency of requests to the Kubernetes API.",
+      ["verb", "resource"],
+    );
+    this.leader = gauge("leader_election_master_status", "1 while this process holds the named lease.", q);
+    this.informerRelists = counter(
+      "sprout_informer_relists_total",
+      "Full relists of an informer, by reason (initial, expired, error).",
+      ["resource", "reason"],
+    );
+    this.informerObjects = gauge("sprout_informer_objects", "Objects held by an informer's cache.", [
+      "resource",
+    ]);
+    this.eventsDropped = counter(
+      "sprout_events_dropped_total",
+      "Events not sent, by reason (rate_limited, error).",
+      ["reason"],
+    );
   }
 }
