@@ -136,6 +136,36 @@ describe("machine controller input problems", () => {
   });
 });
 
+describe("machine class secrets", () => {
+  it("merges credentialsSecretRef over secretRef (its keys win)", async () => {
+    await rig.client.create(Resources.secrets, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "creds", namespace: ns },
+      stringData: { userData: "#cloud-config\nfrom: credentials <<MACHINE_NAME>>\n" },
+    });
+    await rig.client.create(MachineResources.machineClasses, {
+      apiVersion: "machine.sapcloud.io/v1alpha1",
+      kind: "MachineClass",
+      metadata: { name: "merged", namespace: ns },
+      provider: "virtual",
+      providerSpec: { machineType: "small" },
+      secretRef: { name: "worker", namespace: ns },
+      credentialsSecretRef: { name: "creds", namespace: ns },
+    });
+    const name = await newMachine({}, "merged");
+    const vm = await eventually(async () => {
+      const [found] = await rig.cloud.findVms({ name });
+      expect(found).toBeDefined();
+      return found;
+    });
+    expect(Buffer.from(vm?.userData ?? "", "base64").toString()).toBe(
+      `#cloud-config\nfrom: credentials ${name}\n`,
+    );
+    await rig.client.delete(MachineResources.machines, ns, name);
+  });
+});
+
 describe("machine controller timeouts", () => {
   it("fails a machine whose Node never joins within its creation timeout", async () => {
     const name = await newMachine({ creationTimeout: "3s" });
