@@ -11,7 +11,7 @@ commands:
                until interrupted; prints the kubeconfig to use with kubectl
   machine-controller
                run the machine controller (flags: docs/contracts/flags.md)
-  generate     regenerate crds/ and docs/reference/api.md from src/api
+  generate     regenerate crds/, docs/reference/api.md and docs/contracts/flags.md
   tools        build or locate the binaries sprout runs (see docs/development.md)
   help         this text
 `;
