@@ -92,12 +92,32 @@ export async function createWorkerClass(
     metadata: { name: "worker", namespace },
     stringData: { userData: opts.userData ?? "#cloud-config\n" },
   });
+  await createVirtualClass(
+    client,
+    namespace,
+    opts.name ?? "small",
+    { secretRef: "worker" },
+    opts.providerSpec,
+  );
+}
+
+/** A MachineClass of the virtual provider referring to Secrets by name (they need not exist). */
+export async function createVirtualClass(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  secrets: { secretRef: string; credentialsSecretRef?: string },
+  providerSpec: Record<string, unknown> = { machineType: "small" },
+): Promise<void> {
   await client.create(MachineResources.machineClasses, {
     apiVersion: "machine.sapcloud.io/v1alpha1",
     kind: "MachineClass",
-    metadata: { name: opts.name ?? "small", namespace },
+    metadata: { name, namespace },
     provider: "virtual",
-    providerSpec: opts.providerSpec ?? { machineType: "small" },
-    secretRef: { name: "worker", namespace },
+    providerSpec,
+    secretRef: { name: secrets.secretRef, namespace },
+    ...(secrets.credentialsSecretRef
+      ? { credentialsSecretRef: { name: secrets.credentialsSecretRef, namespace } }
+      : {}),
   });
 }

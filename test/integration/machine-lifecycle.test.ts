@@ -5,7 +5,7 @@ import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import { tokenIdOf } from "../../src/controllers/machine/bootstrap-token.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { eventually, failureStatus, testNamespace, uniqueName } from "../env/index.ts";
-import { createWorkerClass, type MachineRig, startMachineRig } from "../env/machines.ts";
+import { createVirtualClass, createWorkerClass, type MachineRig, startMachineRig } from "../env/machines.ts";
 
 let ns: string;
 let rig: MachineRig;
@@ -108,14 +108,7 @@ describe("machine controller on the virtual cloud", () => {
 
 describe("machine controller input problems", () => {
   it("reports a class whose Secret is missing, and creates the machine once the Secret appears", async () => {
-    await rig.client.create(MachineResources.machineClasses, {
-      apiVersion: "machine.sapcloud.io/v1alpha1",
-      kind: "MachineClass",
-      metadata: { name: "late-secret", namespace: ns },
-      provider: "virtual",
-      providerSpec: { machineType: "small" },
-      secretRef: { name: "late", namespace: ns },
-    });
+    await createVirtualClass(rig.client, ns, "late-secret", { secretRef: "late" });
     const name = await newMachine({}, "late-secret");
     await eventually(async () => {
       const m = await get(name);
@@ -144,14 +137,9 @@ describe("machine class secrets", () => {
       metadata: { name: "creds", namespace: ns },
       stringData: { userData: "#cloud-config\nfrom: credentials <<MACHINE_NAME>>\n" },
     });
-    await rig.client.create(MachineResources.machineClasses, {
-      apiVersion: "machine.sapcloud.io/v1alpha1",
-      kind: "MachineClass",
-      metadata: { name: "merged", namespace: ns },
-      provider: "virtual",
-      providerSpec: { machineType: "small" },
-      secretRef: { name: "worker", namespace: ns },
-      credentialsSecretRef: { name: "creds", namespace: ns },
+    await createVirtualClass(rig.client, ns, "merged", {
+      secretRef: "worker",
+      credentialsSecretRef: "creds",
     });
     const name = await newMachine({}, "merged");
     const vm = await eventually(async () => {

@@ -46,9 +46,13 @@ export async function ensureBootstrapToken(
       },
     });
   } catch (err) {
+    if (!isConflict(err)) throw err;
     // Created meanwhile by an earlier attempt: use that one.
-    if (isConflict(err)) return ensureBootstrapToken(target, machineName, validForMs, extraGroups, now);
-    throw err;
+    const raced = (await target.find<TokenSecret>(Resources.secrets, "kube-system", secretName(id)))?.data?.[
+      "token-secret"
+    ];
+    if (!raced) throw err;
+    return `${id}.${Buffer.from(raced, "base64").toString()}`;
   }
   return `${id}.${secret}`;
 }

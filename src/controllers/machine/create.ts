@@ -24,9 +24,7 @@ export async function createFlow(work: MachineWork, deps: FlowDeps): Promise<Res
     let vm = await adopt(work, secret);
     if (!vm) {
       vm = await driver.createMachine(req);
-      deps.events
-        .record(machine, "Normal", "Created", "Create", `VM ${vm.providerID} created`)
-        .catch(() => undefined);
+      await deps.events.record(machine, "Normal", "Created", "Create", `VM ${vm.providerID} created`);
     }
     if (staleNode(vm, name, deps)) {
       await driver.deleteMachine({

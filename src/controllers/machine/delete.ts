@@ -189,9 +189,7 @@ async function deleteVm(work: MachineWork, deps: FlowDeps): Promise<StepOutcome>
     const e = MachineError.from(err);
     if (e.code !== "NotFound") return retry(e, deps, deps.config.longRetryMs);
   }
-  await deps.events
-    .record(work.machine, "Normal", "VMDeleted", "Delete", "VM deleted")
-    .catch(() => undefined);
+  await deps.events.record(work.machine, "Normal", "VMDeleted", "Delete", "VM deleted");
   return { next: "DeleteNode", note: "VM deletion was successful" };
 }
 

@@ -77,22 +77,6 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** Server-side apply of one object at its API path. */
-export function serverSideApply<T>(
-  kc: KubeConfig,
-  path: string,
-  object: unknown,
-  fieldManager: string,
-): Promise<T> {
-  return rawRequest<T>(kc, {
-    method: "PATCH",
-    path,
-    body: object,
-    contentType: "application/apply-patch+yaml",
-    query: { fieldManager, force: "true" },
-  });
-}
-
 export interface WatchEvent<T> {
   readonly type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
   readonly object: T;
