@@ -249,3 +249,41 @@ export const DELETION_MARKERS: Readonly<Record<DeletionStep, string>> = {
  */
 export const MACHINE_CONDITION_TYPES = ["VMCreated", "NodeJoined", "Healthy", "Drained"] as const;
 export type MachineConditionType = (typeof MACHINE_CONDITION_TYPES)[number];
+
+/** Deletion order of a MachineSet's surplus machines by phase, lowest first (MCM's ActiveMachines). */
+export const PHASE_DELETION_ORDER: Readonly<Record<string, number>> = {
+  "": 0,
+  Terminating: 0,
+  Failed: 1,
+  CrashLoopBackOff: 2,
+  Unknown: 3,
+  Pending: 4,
+  Available: 5,
+  InPlaceUpdating: 5,
+  InPlaceUpdateFailed: 5,
+  InPlaceUpdateSuccessful: 5,
+  Running: 6,
+};
+
+/** The machinepriority.machine.sapcloud.io value of a machine without one; "1" is deleted first. */
+export const DEFAULT_MACHINE_PRIORITY = 3;
+
+/** Most machines a MachineSet creates or deletes in one sync (MCM's BurstReplicas). */
+export const BURST_REPLICAS = 100;
+
+/** Values of the preserve annotation that keep a machine from scale-down. */
+export const PRESERVE_VALUES = ["now", "when-failed", "auto-preserved"] as const;
+
+/** Reasons of the Events the MachineSet and MachineDeployment controllers record. */
+export const SetEventReasons = {
+  successfulCreate: "SuccessfulCreate",
+  failedCreate: "FailedCreate",
+  successfulDelete: "SuccessfulDelete",
+  failedDelete: "FailedDelete",
+  scalingMachineSet: "ScalingMachineSet",
+  deploymentRollback: "DeploymentRollback",
+  rollbackRevisionNotFound: "DeploymentRollbackRevisionNotFound",
+  rollbackTemplateUnchanged: "DeploymentRollbackTemplateUnchanged",
+  triggerDeletion: "TriggerDeletion",
+  replacementsLimited: "ReplacementLimitReached",
+} as const;

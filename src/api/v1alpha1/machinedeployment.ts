@@ -124,8 +124,19 @@ export const MachineDeploymentSpec = Type.Object(
         description: "How many failed machines are preserved automatically for diagnosis.",
       }),
     ),
+    maxReplacements: Type.Optional(
+      IntOrPercent(
+        "How many unhealthy machines of the deployment may be in replacement at once (percentages of replicas round down, at least 1); 1 when unset, as MCM.",
+      ),
+    ),
   },
-  { description: "Specification of the machine deployment.", ...selectorMatchesTemplate },
+  {
+    description: "Specification of the machine deployment.",
+    "x-kubernetes-validations": [
+      ...selectorMatchesTemplate["x-kubernetes-validations"],
+      intOrPercentRule("maxReplacements"),
+    ],
+  },
 );
 
 export const MachineDeploymentStatus = Type.Object(

@@ -2,6 +2,7 @@ import { Finalizers, Labels } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineClass } from "../../api/v1alpha1/machineclass.ts";
+import type { MachineDeployment } from "../../api/v1alpha1/machinedeployment.ts";
 import { MachineError } from "../../driver/errors.ts";
 import type { DriverRegistry } from "../../driver/registry.ts";
 import type { Informer } from "../../runtime/cache/informer.ts";
@@ -17,11 +18,13 @@ import { createFlow } from "./create.ts";
 import { deletionFlow } from "./delete.ts";
 import type { FlowDeps, NodeObject } from "./deps.ts";
 import { healthFlow } from "./health.ts";
+import { DEPLOYMENT_INDEX, replacementPermit } from "./replacements.ts";
 import { phaseOf, withOperation } from "./status.ts";
 import { writeObject, writeStatus } from "./write.ts";
 
 type MachineObject = Machine & KubeObject;
 type ClassObject = MachineClass & KubeObject;
+type DeploymentObject = MachineDeployment & KubeObject;
 
 export interface MachineControllerDeps {
   readonly manager: Manager;
@@ -54,7 +57,14 @@ export class MachineController {
     const namespace = config.namespace;
     this.machines = manager.informer<MachineObject>(MachineResources.machines, {
       namespace,
-      indexers: { node: Indexers.label(Labels.node), class: (m) => [m.spec.class.name] },
+      indexers: {
+        node: Indexers.label(Labels.node),
+        class: (m) => [m.spec.class.name],
+        [DEPLOYMENT_INDEX]: Indexers.label(Labels.name),
+      },
+    });
+    const deployments = manager.informer<DeploymentObject>(MachineResources.machineDeployments, {
+      namespace,
     });
     this.classes = manager.informer<ClassObject>(MachineResources.machineClasses, { namespace });
     this.secrets = manager.informer<SecretObject>(Resources.secrets, { namespace });
@@ -68,6 +78,7 @@ export class MachineController {
       events: manager.events,
       config,
       clock: deps.clock ?? realClock,
+      replacementPermit: (m) => replacementPermit(m, this.machines.store, deployments.store),
     };
     const common = { workers: config.concurrentSyncs, logger: manager.logger, metrics: manager.metrics };
     this.#lifecycle = new Controller({

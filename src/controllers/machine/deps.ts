@@ -1,3 +1,4 @@
+import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import type { Informer } from "../../runtime/cache/informer.ts";
 import type { KubeClient, KubeObject } from "../../runtime/client/client.ts";
@@ -33,4 +34,6 @@ export interface FlowDeps {
   readonly events: EventRecorder;
   readonly config: MachineControllerConfig;
   readonly clock: Clock;
+  /** Whether an unhealthy machine may be marked Failed now (its deployment's maxReplacements). */
+  readonly replacementPermit?: (machine: Machine) => { allowed: boolean; message: string };
 }

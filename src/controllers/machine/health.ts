@@ -1,4 +1,4 @@
-import { Annotations, Labels, Taints } from "../../api/constants.ts";
+import { Annotations, Labels, SetEventReasons, Taints } from "../../api/constants.ts";
 import { formatDuration } from "../../api/duration.ts";
 import type { Machine, MachineStatus } from "../../api/v1alpha1/machine.ts";
 import { Resources } from "../../runtime/client/resources.ts";
@@ -6,6 +6,7 @@ import type { Result } from "../../runtime/controller/controller.ts";
 import { deleteBootstrapToken } from "./bootstrap-token.ts";
 import { creationTimeoutOf, healthTimeoutOf, nodeConditionsOf } from "./config.ts";
 import type { FlowDeps, NodeObject } from "./deps.ts";
+import { syncNodeTemplate } from "./node-template.ts";
 import { type OperationUpdate, phaseOf, phaseSince, withOperation } from "./status.ts";
 import { writeObject, writeStatus } from "./write.ts";
 
@@ -31,10 +32,14 @@ const sameConditions = (a: NodeConditions, b: NodeConditions): boolean =>
  */
 export async function healthFlow(machine: Machine, deps: FlowDeps): Promise<Result> {
   const node = deps.nodes?.store.get(machine.metadata?.labels?.[Labels.node] ?? "");
-  if (node) await labelNode(node, machine.metadata?.name ?? "", deps);
+  if (node) {
+    await labelNode(node, machine.metadata?.name ?? "", deps);
+    await syncNodeTemplate(machine, node, deps);
+  }
   const now = deps.clock.now();
   const { status, healthy } = observe(machine, node, deps);
   const change = transition(machine, node, healthy, now, deps);
+  if (await limitedReplacement(change, machine, deps)) return { requeueAfter: deps.config.shortRetryMs };
   const next = change ? withOperation({ ...machine, status }, change.update, now) : status;
   const written = await writeStatus(deps.client, machine, next);
   if (change) {
@@ -48,6 +53,25 @@ export async function healthFlow(machine: Machine, deps: FlowDeps): Promise<Resu
     if (change.joined) await joined(written, now, deps);
   }
   return { requeueAfter: recheckIn(written, now, deps) };
+}
+
+/** A health timeout waits while the machine's deployment already replaces maxReplacements machines. */
+async function limitedReplacement(
+  change: Transition | undefined,
+  machine: Machine,
+  deps: FlowDeps,
+): Promise<boolean> {
+  if (change?.reason !== "HealthTimeout" || !deps.replacementPermit) return false;
+  const permit = deps.replacementPermit(machine);
+  if (permit.allowed) return false;
+  await deps.events.record(
+    machine,
+    "Warning",
+    SetEventReasons.replacementsLimited,
+    "HealthCheck",
+    permit.message,
+  );
+  return true;
 }
 
 /** The machine's status with the Node's conditions copied in (when they changed), and whether it is healthy. */

@@ -21,8 +21,25 @@ export class ObjectStore<T extends KubeObject> {
   readonly #indexes = new Map<string, Map<string, Set<string>>>();
 
   constructor(indexers: Record<string, Indexer<T>>) {
-    this.#indexers = indexers;
+    this.#indexers = { ...indexers };
     for (const name of Object.keys(indexers)) this.#indexes.set(name, new Map());
+  }
+
+  /** Adds indexes (an informer shared by several controllers); existing objects are indexed at once. */
+  addIndexers(indexers: Record<string, Indexer<T>>): void {
+    for (const [name, fn] of Object.entries(indexers)) {
+      if (this.#indexes.has(name)) continue;
+      this.#indexers[name] = fn;
+      const index = new Map<string, Set<string>>();
+      this.#indexes.set(name, index);
+      for (const [key, obj] of this.#items) {
+        for (const value of fn(obj)) {
+          const keys = index.get(value) ?? new Set<string>();
+          keys.add(key);
+          index.set(value, keys);
+        }
+      }
+    }
   }
 
   get size(): number {

@@ -89,8 +89,9 @@ export class Controller {
 
   /**
    * Feeds the controller from an informer: every add, change and deletion queues the key that
-   * `map` returns (the object's own key by default; e.g. the owner's key for owned objects). On
-   * start every cached object is queued once.
+   * `map` returns (the object's own key by default; e.g. the owner's key for owned objects); a
+   * change queues the keys of the old and the new version (an owner that lost an object hears of
+   * it). On start every cached object is queued once.
    */
   watch<T extends KubeObject>(
     informer: Informer<T>,
@@ -98,7 +99,7 @@ export class Controller {
   ): void {
     const handler: EventHandler<T> = {
       add: (o) => this.#enqueueAll(map(o)),
-      update: (_, o) => this.#enqueueAll(map(o)),
+      update: (old, o) => this.#enqueueAll(new Set([...map(old), ...map(o)])),
       delete: (o) => this.#enqueueAll(map(o)),
     };
     informer.addHandler(handler);
@@ -138,7 +139,7 @@ export class Controller {
     this.#log.info("controller stopped");
   }
 
-  #enqueueAll(keys: readonly string[]): void {
+  #enqueueAll(keys: Iterable<string>): void {
     for (const key of keys) this.#queue?.add(key);
   }
 

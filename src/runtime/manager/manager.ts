@@ -82,7 +82,8 @@ export class Manager {
 
   /**
    * The shared informer for a resource, namespace and selector (created on first use). With
-   * `client` it reads another cluster (the target cluster of a machine controller).
+   * `client` it reads another cluster (the target cluster of a machine controller). Indexers asked
+   * for by a later caller are added to the shared cache.
    */
   informer<T extends KubeObject>(
     resource: ResourceRef,
@@ -105,6 +106,8 @@ export class Manager {
       });
       this.#informers.set(key, informer);
       if (this.#abort) informer.start();
+    } else if (opts.indexers) {
+      informer.store.addIndexers(opts.indexers as Record<string, (o: KubeObject) => readonly string[]>);
     }
     return informer as unknown as Informer<T>;
   }

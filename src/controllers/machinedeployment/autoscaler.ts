@@ -1,0 +1,82 @@
+import { Annotations, SetEventReasons } from "../../api/constants.ts";
+import { MachineResources } from "../../api/resources.ts";
+import type { Machine } from "../../api/v1alpha1/machine.ts";
+import { phaseOf, timestamp } from "../machine/status.ts";
+import type { DeployDeps, DeploymentObject } from "./deps.ts";
+
+interface Entry {
+  readonly name: string;
+  readonly time: string;
+}
+
+/** Parses `m1~T1,m2~T2`; an entry without a time gets `now`. */
+export function parseTriggerDeletion(value: string, now: string): Entry[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const [name = "", time] = s.split("~");
+      return { name: name.trim(), time: time?.trim() || now };
+    })
+    .filter((e) => e.name !== "");
+}
+
+const gone = (m: Machine | undefined): boolean =>
+  !m || Boolean(m.metadata?.deletionTimestamp) || ["Failed", "Terminating"].includes(phaseOf(m));
+
+/** Priority 1 and the marked-for-deletion-time on each named machine; true when any was written. */
+async function markMachines(
+  d: DeploymentObject,
+  entries: readonly Entry[],
+  cached: (name: string) => Machine | undefined,
+  deps: DeployDeps,
+): Promise<boolean> {
+  let wrote = false;
+  for (const e of entries) {
+    const a = cached(e.name)?.metadata?.annotations ?? {};
+    if (a[Annotations.machinePriority] === "1" && a[Annotations.markedForDeletionTime] === e.time) continue;
+    wrote = true;
+    const annotations = { [Annotations.machinePriority]: "1", [Annotations.markedForDeletionTime]: e.time };
+    await deps.client.patch(MachineResources.machines, d.metadata?.namespace, e.name, {
+      metadata: { annotations },
+    });
+    const note = `Machine ${e.name} marked for deletion by the cluster-autoscaler`;
+    await deps.events.record(d, "Normal", SetEventReasons.triggerDeletion, "Scale", note);
+  }
+  return wrote;
+}
+
+/**
+ * The cluster-autoscaler's node.machine.sapcloud.io/trigger-deletion-by-mcm protocol: each named
+ * machine gets priority 1 and its marked-for-deletion-time (so its set deletes it first), names
+ * of machines already gone are pruned. Returns true while machine annotations are not yet visible
+ * in the cache: the caller must not scale the sets before they are, or a set could pick other victims.
+ */
+export async function processTriggerDeletion(d: DeploymentObject, deps: DeployDeps): Promise<boolean> {
+  const meta = d.metadata ?? {};
+  const value = meta.annotations?.[Annotations.triggerDeletionByMCM];
+  if (value === undefined) return false;
+  const now = timestamp(deps.clock.now());
+  const entries = parseTriggerDeletion(value, now);
+  const cached = (name: string): Machine | undefined =>
+    deps.machines.store.get(`${meta.namespace ?? ""}/${name}`);
+  const live = entries.filter((e) => !gone(cached(e.name)));
+  let pending = await markMachines(d, live, cached, deps);
+  const normalized = live
+    .map((e) => `${e.name}~${e.time}`)
+    .sort()
+    .join(",");
+  const annotations: Record<string, string | null> = {};
+  if (normalized !== value) annotations[Annotations.triggerDeletionByMCM] = normalized || null;
+  if (live.length > 0 && !meta.annotations?.[Annotations.lastReplicaChangeByScaler]) {
+    annotations[Annotations.lastReplicaChangeByScaler] = now;
+  }
+  if (Object.keys(annotations).length > 0) {
+    await deps.client.patch(MachineResources.machineDeployments, meta.namespace, meta.name ?? "", {
+      metadata: { annotations, resourceVersion: meta.resourceVersion },
+    });
+    pending = true;
+  }
+  return pending;
+}

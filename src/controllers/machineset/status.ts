@@ -1,0 +1,104 @@
+import { Annotations, type MachineSetConditions, PRESERVE_VALUES } from "../../api/constants.ts";
+import { MachineResources } from "../../api/resources.ts";
+import type { Machine } from "../../api/v1alpha1/machine.ts";
+import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
+import { mergePatch } from "../../runtime/client/patch.ts";
+import { selectorString } from "../../runtime/selector.ts";
+import { readinessOf } from "../common/availability.ts";
+import { timestamp } from "../machine/status.ts";
+import type { SetDeps } from "./deps.ts";
+
+type SetStatus = NonNullable<MachineSet["status"]>;
+type SetCondition = NonNullable<SetStatus["machineSetCondition"]>[number];
+
+/** A failed create or delete of this sync, for the ReplicaFailure condition. */
+export interface ReplicaFailure {
+  readonly reason: (typeof MachineSetConditions.reasons)[keyof typeof MachineSetConditions.reasons];
+  readonly message: string;
+}
+
+const labelsMatch = (template: Record<string, string> | undefined, m: Machine): boolean =>
+  Object.entries(template ?? {}).every(([k, v]) => m.metadata?.labels?.[k] === v);
+
+function withReplicaFailure(
+  conditions: readonly SetCondition[],
+  failure: ReplicaFailure | undefined,
+  now: number,
+): SetCondition[] | undefined {
+  const rest = conditions.filter((c) => c.type !== "ReplicaFailure");
+  if (!failure) return rest.length > 0 ? rest : undefined;
+  const old = conditions.find((c) => c.type === "ReplicaFailure");
+  return [
+    ...rest,
+    {
+      type: "ReplicaFailure",
+      status: "True",
+      reason: failure.reason,
+      message: failure.message,
+      lastTransitionTime: (old?.status === "True" ? old.lastTransitionTime : undefined) ?? timestamp(now),
+    },
+  ];
+}
+
+/**
+ * The set's status from its active machines (MCM's calculateMachineSetStatus), with
+ * availableReplicas honouring minReadySeconds; also when the next machine turns available.
+ */
+export function setStatus(
+  set: MachineSet,
+  active: readonly Machine[],
+  failure: ReplicaFailure | undefined,
+  now: number,
+): { status: SetStatus; availableInMs: number | undefined } {
+  const minReady = set.spec?.minReadySeconds ?? 0;
+  let ready = 0;
+  let available = 0;
+  let availableInMs: number | undefined;
+  for (const m of active) {
+    const r = readinessOf(m, minReady, now);
+    if (r.ready) ready++;
+    if (r.available) available++;
+    if (r.availableInMs !== undefined) availableInMs = Math.min(availableInMs ?? Infinity, r.availableInMs);
+  }
+  const failed = active.filter(
+    (m) =>
+      m.status?.lastOperation?.state === "Failed" &&
+      !(PRESERVE_VALUES as readonly string[]).includes(m.metadata?.annotations?.[Annotations.preserve] ?? ""),
+  );
+  const conditions = withReplicaFailure(set.status?.machineSetCondition ?? [], failure, now);
+  const status: SetStatus = {
+    ...set.status,
+    replicas: active.length,
+    fullyLabeledReplicas: active.filter((m) => labelsMatch(set.spec?.template?.metadata?.labels, m)).length,
+    readyReplicas: ready,
+    availableReplicas: available,
+    labelSelector: selectorString(set.spec?.selector),
+  };
+  if (set.metadata?.generation !== undefined) status.observedGeneration = set.metadata.generation;
+  if (conditions) status.machineSetCondition = conditions;
+  else delete status.machineSetCondition;
+  if (failed.length > 0) {
+    status.failedMachines = failed.map((m) => ({
+      name: m.metadata?.name ?? "",
+      ...(m.spec.providerID ? { providerID: m.spec.providerID } : {}),
+      ...(m.status?.lastOperation ? { lastOperation: m.status.lastOperation } : {}),
+      ownerRef: set.metadata?.name ?? "",
+    }));
+  } else delete status.failedMachines;
+  return { status, availableInMs };
+}
+
+/** Writes the status through the status subresource when it changed. */
+export async function writeSetStatus(set: MachineSet, status: SetStatus, deps: SetDeps): Promise<MachineSet> {
+  const patch = mergePatch({ status: set.status ?? {} }, { status });
+  if (patch === undefined) return set;
+  const meta = set.metadata ?? {};
+  return deps.client.patch<MachineSet>(
+    MachineResources.machineSets,
+    meta.namespace,
+    meta.name ?? "",
+    patch,
+    "merge",
+    "status",
+  );
+}
