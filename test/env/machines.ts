@@ -7,7 +7,8 @@ import {
   defaultMachineControllerConfig,
   type MachineControllerConfig,
 } from "../../src/controllers/machine/config.ts";
-import { MachineController } from "../../src/controllers/machine/controller.ts";
+import type { MachineController } from "../../src/controllers/machine/controller.ts";
+import { addControllers, type ControllerSet } from "../../src/controllers/index.ts";
 import { installCrds } from "../../src/api/install.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
@@ -25,6 +26,7 @@ export interface MachineRig {
   readonly sim: NodeSimulator;
   readonly manager: Manager;
   readonly controller: MachineController;
+  readonly controllers: ControllerSet;
   stop(): Promise<void>;
 }
 
@@ -48,7 +50,7 @@ export async function startMachineRig(
   });
   sim.start();
   const manager = new Manager({ kubeConfig: kc, client: { qps: 200, burst: 200 } });
-  const controller = new MachineController({
+  const controllers = addControllers({
     manager,
     target: opts.targetNone ? undefined : new KubeClient(kc, { qps: 200, burst: 200 }),
     registry: new DriverRegistry({
@@ -63,6 +65,7 @@ export async function startMachineRig(
       pendingRecheckMs: 1000,
       ...config,
     },
+    setWorkers: 5,
   });
   await manager.start();
   return {
@@ -70,7 +73,8 @@ export async function startMachineRig(
     cloud,
     sim,
     manager,
-    controller,
+    controller: controllers.machines,
+    controllers,
     async stop() {
       await manager.stop();
       await sim.stop();

@@ -33,6 +33,7 @@ export interface MachineDeploymentControllerOptions {
 }
 
 const FAST_REQUEUE_MS = 1_000;
+const STEP_REQUEUE_MS = 2_000;
 
 /**
  * The MachineDeployment controller (the Kubernetes Deployment controller as MCM adapted it):
@@ -141,7 +142,9 @@ export class MachineDeploymentController {
       await clearRollout(newSet, deps);
       await this.#prune(d, sets);
     }
-    return { requeueAfter: Math.min(recheckMs ?? this.#resyncMs, this.#resyncMs) };
+    // While a step is under way, look again soon: not every step ends in an event of a set.
+    const next = scaled ? STEP_REQUEUE_MS : (recheckMs ?? this.#resyncMs);
+    return { requeueAfter: Math.min(next, this.#resyncMs) };
   }
 
   /** Old sets at zero beyond revisionHistoryLimit are deleted, oldest first. */

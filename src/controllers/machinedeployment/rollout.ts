@@ -136,7 +136,7 @@ const maxReplicasAnnotation = (s: MachineSet): number | undefined => {
 };
 
 /** New replica counts of several active sets for spec.replicas (k8s getProportion / leftovers). */
-function proportions(d: DeploymentObject, active: readonly SetObject[]): Map<SetObject, number> {
+export function proportions(d: DeploymentObject, active: readonly SetObject[]): Map<SetObject, number> {
   const desired = desiredOf(d);
   const allowed = desired + maxSurgeOf(d);
   const total = sum(active, replicasOf);
