@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { generatedFiles as apiFiles } from "../api/generate.ts";
 import { flagsTable } from "./flags.ts";
 import { MACHINE_CONTROLLER_FLAGS } from "./machine-controller.ts";
+import { START_FLAGS } from "./start.ts";
 
 /** Every generated file (CRDs, API reference, flags reference), relative to the repository root. */
 export function generatedFiles(): Map<string, string> {
@@ -15,7 +16,17 @@ export function generatedFiles(): Map<string, string> {
       "Generated from `src/cli` by `npm run generate`; do not edit by hand. Names and defaults follow",
       "Gardener MCM's machine controller, so existing deployments keep their arguments.",
       "",
+      "## `sprout start`",
+      "",
+      "Every controller: machine, MachineSet and MachineDeployment (MCM's two processes in one). Without",
+      "`--control-kubeconfig` it runs the embedded default (a local seed, the virtual cloud, the node",
+      "simulator and a sample MachineDeployment); `npm start` runs this command.",
+      "",
+      flagsTable(START_FLAGS),
+      "",
       "## `sprout machine-controller`",
+      "",
+      "The machine controller alone (MCM's machine-controller process).",
       "",
       flagsTable(MACHINE_CONTROLLER_FLAGS),
       "",

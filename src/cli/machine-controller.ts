@@ -1,4 +1,5 @@
 import { KubeConfig } from "@kubernetes/client-node";
+import type { DestinationStream } from "pino";
 import {
   defaultMachineControllerConfig,
   type MachineControllerConfig,
@@ -146,28 +147,37 @@ export function configFromFlags(v: FlagValues): MachineControllerConfig {
   };
 }
 
-/** `sprout machine-controller`: runs the machine controller until SIGTERM/SIGINT. */
-export async function runMachineController(args: string[]): Promise<number> {
-  const v = parseFlags(MACHINE_CONTROLLER_FLAGS, args);
+/** The clusters, logger and manager the flags describe (shared by `machine-controller` and `start`). */
+export function managerFromFlags(
+  v: FlagValues,
+  opts: {
+    leaseName: string;
+    control?: KubeConfig;
+    target?: KubeClient | "none";
+    /** Where logs go instead of stdout. */
+    logTo?: DestinationStream;
+    leaderElection?: boolean;
+  },
+): { manager: Manager; target: KubeClient | undefined; config: MachineControllerConfig } {
   const config = configFromFlags(v);
-  const logger = newLogger({ level: v["log-level"] ?? "info" });
+  const logger = newLogger({ level: v["log-level"] ?? "info" }, opts.logTo);
   const client = { qps: intFlag(v, "kube-api-qps"), burst: intFlag(v, "kube-api-burst") };
-  const control = kubeConfigFrom(v["control-kubeconfig"] ?? "");
+  const control = opts.control ?? kubeConfigFrom(v["control-kubeconfig"] ?? "");
   const targetPath = v["target-kubeconfig"] ?? "";
   const target =
-    targetPath === "none"
+    opts.target === "none" || targetPath === "none"
       ? undefined
-      : new KubeClient(targetPath ? kubeConfigFrom(targetPath) : control, client);
+      : (opts.target ?? new KubeClient(targetPath ? kubeConfigFrom(targetPath) : control, client));
   const manager = new Manager({
     kubeConfig: control,
     client,
     logger,
-    eventSource: "machine-controller",
+    eventSource: opts.leaseName,
     http: { host: v.address ?? "0.0.0.0", port: intFlag(v, "port") },
-    ...(boolFlag(v, "leader-elect")
+    ...((opts.leaderElection ?? boolFlag(v, "leader-elect"))
       ? {
           leaderElection: {
-            name: "machine-controller",
+            name: opts.leaseName,
             namespace: config.namespace,
             leaseDurationMs: durationFlag(v, "leader-elect-lease-duration"),
             renewDeadlineMs: durationFlag(v, "leader-elect-renew-deadline"),
@@ -176,10 +186,17 @@ export async function runMachineController(args: string[]): Promise<number> {
         }
       : {}),
   });
+  return { manager, target, config };
+}
+
+/** `sprout machine-controller`: runs the machine controller until SIGTERM/SIGINT. */
+export async function runMachineController(args: string[]): Promise<number> {
+  const v = parseFlags(MACHINE_CONTROLLER_FLAGS, args);
+  const { manager, target, config } = managerFromFlags(v, { leaseName: "machine-controller" });
   new MachineController({ manager, target, registry: new DriverRegistry(), config });
   manager.stopOnSignals();
   await manager.start();
-  logger.info(
+  manager.logger.info(
     { namespace: config.namespace, port: manager.httpPort, target: target ? "cluster" : "none" },
     "machine controller running",
   );

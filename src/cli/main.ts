@@ -1,4 +1,5 @@
 import { runLocalPlane } from "./localplane.ts";
+import { runStart } from "./start.ts";
 import { runMachineController } from "./machine-controller.ts";
 import { runTools } from "./tools.ts";
 import { writeGenerated } from "./generate.ts";
@@ -7,7 +8,10 @@ import { repoRoot } from "../localplane/cache.ts";
 const usage = `usage: sprout <command> [flags]
 
 commands:
-  start        run a local seed control plane (etcd, kube-apiserver, kube-controller-manager)
+  start        run every controller; with no --control-kubeconfig, on the embedded default: a
+               local seed, the virtual cloud, the node simulator and a sample MachineDeployment
+               (flags: docs/contracts/flags.md)
+  localplane   run only a local seed control plane (etcd, kube-apiserver, kube-controller-manager)
                until interrupted; prints the kubeconfig to use with kubectl
   machine-controller
                run the machine controller (flags: docs/contracts/flags.md)
@@ -20,6 +24,8 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "start":
+      // Everything is stopped by now; idle keep-alive sockets must not hold the process open.
+      return runStart(rest).then((code) => process.exit(code));
     case "localplane":
       return runLocalPlane(rest);
     case "tools":

@@ -14,8 +14,8 @@ import { LocalPlane } from "../../src/localplane/localplane.ts";
 import { stderrProgress as log } from "../../src/localplane/progress.ts";
 import { KubeClient, type KubeObject } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
-import { nodeApi } from "../env/nodes.ts";
-import { startVirtualCloud } from "../env/virtual-cloud.ts";
+import { nodeApi } from "../../src/localplane/node-api.ts";
+import { startVirtualCloud } from "../../src/localplane/virtual-cloud.ts";
 
 const { values } = parseArgs({
   options: {

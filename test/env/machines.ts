@@ -16,8 +16,8 @@ import { KubeClient } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { Manager } from "../../src/runtime/manager/manager.ts";
 import { adminKubeConfig } from "./index.ts";
-import { nodeApi } from "./nodes.ts";
-import { startVirtualCloud, type VirtualCloudProcess } from "./virtual-cloud.ts";
+import { nodeApi } from "../../src/localplane/node-api.ts";
+import { startVirtualCloud, type VirtualCloudProcess } from "../../src/localplane/virtual-cloud.ts";
 
 /** A machine controller on the shared control plane (control = target), the virtual cloud and the node simulator. */
 export interface MachineRig {

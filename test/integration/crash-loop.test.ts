@@ -13,8 +13,8 @@ import { KubeClient } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { adminKubeConfig, eventually, testNamespace, uniqueName } from "../env/index.ts";
 import { createWorkerClass } from "../env/machines.ts";
-import { nodeApi } from "../env/nodes.ts";
-import { startVirtualCloud, type VirtualCloudProcess } from "../env/virtual-cloud.ts";
+import { nodeApi } from "../../src/localplane/node-api.ts";
+import { startVirtualCloud, type VirtualCloudProcess } from "../../src/localplane/virtual-cloud.ts";
 
 const KILLS_PER_PHASE = 25;
 const MACHINES = 6;

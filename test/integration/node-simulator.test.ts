@@ -7,8 +7,8 @@ import { type NodeCondition, NodeSimulator, type NodeStatus } from "../../plugin
 import { KubeClient, type KubeObject } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { adminKubeConfig, eventually, failureStatus, uniqueName } from "../env/index.ts";
-import { nodeApi } from "../env/nodes.ts";
-import { startVirtualCloud, type VirtualCloudProcess } from "../env/virtual-cloud.ts";
+import { nodeApi } from "../../src/localplane/node-api.ts";
+import { startVirtualCloud, type VirtualCloudProcess } from "../../src/localplane/virtual-cloud.ts";
 
 type Node = KubeObject & { spec?: { providerID?: string }; status?: NodeStatus };
 

@@ -7,7 +7,7 @@ import type { Driver, SecretData } from "../../src/driver/driver.ts";
 import { MachineError } from "../../src/driver/errors.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
 import { CloudClient } from "../../plugins/virtual/src/client.ts";
-import { startVirtualCloud, type VirtualCloudProcess } from "../env/virtual-cloud.ts";
+import { startVirtualCloud, type VirtualCloudProcess } from "../../src/localplane/virtual-cloud.ts";
 import { uniqueName } from "../env/index.ts";
 
 let dir: string;

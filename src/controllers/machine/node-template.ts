@@ -99,7 +99,8 @@ export async function syncNodeTemplate(machine: Machine, node: NodeObject, deps:
   const { taints, taintsChanged } = nextTaints(node.spec?.taints ?? [], last.taints, desired.taints);
   if (Object.keys(labels).length + Object.keys(annotations).length === 0 && !taintsChanged) return;
   await deps.target.patch(Resources.nodes, undefined, meta.name ?? "", {
-    metadata: { labels, annotations, resourceVersion: meta.resourceVersion },
+    // Taints are replaced whole: only then does a concurrent change have to fail the write.
+    metadata: { labels, annotations, ...(taintsChanged ? { resourceVersion: meta.resourceVersion } : {}) },
     ...(taintsChanged ? { spec: { taints } } : {}),
   });
 }

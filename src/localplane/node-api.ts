@@ -1,6 +1,6 @@
 import type { NodeApi, NodeStatus, SimNode } from "../../plugins/virtual/src/nodesim.ts";
-import { isConflict, type KubeClient } from "../../src/runtime/client/client.ts";
-import { Resources } from "../../src/runtime/client/resources.ts";
+import { isConflict, type KubeClient } from "../runtime/client/client.ts";
+import { Resources } from "../runtime/client/resources.ts";
 
 /** The node simulator's port onto a real target cluster, through the runtime's client. */
 export function nodeApi(client: KubeClient): NodeApi {

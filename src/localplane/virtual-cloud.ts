@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { repoRoot } from "../../src/localplane/cache.ts";
-import { httpCall } from "../../src/localplane/http.ts";
-import { freePort } from "../../src/localplane/ports.ts";
-import { ManagedProcess } from "../../src/localplane/processes.ts";
+import { repoRoot } from "./cache.ts";
+import { httpCall } from "./http.ts";
+import { freePort } from "./ports.ts";
+import { ManagedProcess } from "./processes.ts";
 
 export interface VirtualCloudProcess {
   readonly endpoint: string;

@@ -1,0 +1,173 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { destination } from "pino";
+import { CloudClient } from "../../plugins/virtual/src/client.ts";
+import { NodeSimulator } from "../../plugins/virtual/src/nodesim.ts";
+import { installCrds } from "../api/install.ts";
+import { addControllers } from "../controllers/index.ts";
+import { DriverRegistry } from "../driver/registry.ts";
+import { cacheDir } from "../localplane/cache.ts";
+import { LocalPlane } from "../localplane/localplane.ts";
+import { nodeApi } from "../localplane/node-api.ts";
+import { stderrProgress } from "../localplane/progress.ts";
+import { startVirtualCloud } from "../localplane/virtual-cloud.ts";
+import { KubeClient } from "../runtime/client/client.ts";
+import type { Manager } from "../runtime/manager/manager.ts";
+import { boolFlag, type FlagSpec, type FlagValues, intFlag, parseFlags } from "./flags.ts";
+import { startLiveView } from "./live-view.ts";
+import { MACHINE_CONTROLLER_FLAGS, managerFromFlags } from "./machine-controller.ts";
+import { ensureSample, SAMPLE } from "./sample.ts";
+
+/** Flags of `sprout start`: the machine controller's, plus the MachineSet/MachineDeployment and embedded ones. */
+export const START_FLAGS: readonly FlagSpec[] = [
+  ...MACHINE_CONTROLLER_FLAGS.map((f) =>
+    f.name === "control-kubeconfig"
+      ? {
+          ...f,
+          help: "kubeconfig of the cluster holding the Machine objects; when empty, sprout runs its embedded default (a local seed, the virtual cloud and the node simulator)",
+        }
+      : f,
+  ),
+  {
+    name: "set-concurrent-syncs",
+    kind: "int",
+    default: "10",
+    help: "workers of the MachineSet and MachineDeployment controllers",
+  },
+  {
+    name: "autoscaler-scaledown-annotation-during-rollout",
+    kind: "bool",
+    default: "true",
+    help: "mark the Nodes of a rolling deployment with cluster-autoscaler.kubernetes.io/scale-down-disabled",
+  },
+  {
+    name: "dir",
+    kind: "string",
+    default: "",
+    help: "embedded default: folder of the local seed's data; `<cache>/seed` when empty",
+  },
+  {
+    name: "sample",
+    kind: "bool",
+    default: "true",
+    help: "embedded default: create the sample MachineClass and MachineDeployment (3 machines) when missing",
+  },
+  { name: "view", kind: "bool", default: "true", help: "show a live view of the machines and their phases" },
+];
+
+const bounded = (p: Promise<unknown>, ms: number): Promise<unknown> =>
+  Promise.race([p.catch(() => undefined), sleep(ms)]);
+
+const untilSignal = (): Promise<NodeJS.Signals> =>
+  new Promise((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+
+function run(
+  v: FlagValues,
+  manager: Manager,
+  target: KubeClient | undefined,
+  registry: DriverRegistry,
+  config: ReturnType<typeof managerFromFlags>["config"],
+) {
+  return addControllers({
+    manager,
+    target,
+    registry,
+    config,
+    setWorkers: intFlag(v, "set-concurrent-syncs"),
+    scaleDownAnnotationDuringRollout: boolFlag(v, "autoscaler-scaledown-annotation-during-rollout"),
+  });
+}
+
+/**
+ * `sprout start`: every controller (machine, MachineSet, MachineDeployment). Without
+ * --control-kubeconfig it first brings up the embedded default: a local seed, the virtual cloud,
+ * the node simulator, the CRDs and a sample MachineDeployment, and shows a live view until Ctrl-C.
+ */
+export async function runStart(args: string[]): Promise<number> {
+  const v = parseFlags(START_FLAGS, args);
+  if (v["control-kubeconfig"]) return runAgainstClusters(v);
+  return runEmbedded(v);
+}
+
+async function runAgainstClusters(v: FlagValues): Promise<number> {
+  const { manager, target, config } = managerFromFlags(v, { leaseName: "sprout" });
+  const controllers = run(v, manager, target, new DriverRegistry(), config);
+  await manager.start();
+  const stopView = boolFlag(v, "view")
+    ? startLiveView(
+        [`sprout: namespace ${config.namespace}`],
+        controllers.machineDeployments.deployments,
+        controllers.machines.machines,
+      )
+    : () => undefined;
+  await untilSignal();
+  stopView();
+  await manager.stop();
+  return 0;
+}
+
+async function runEmbedded(v: FlagValues): Promise<number> {
+  const dir = v.dir || join(cacheDir(), "seed");
+  stderrProgress(`starting the local seed in ${dir}`);
+  const plane = await LocalPlane.start({ dir, progress: stderrProgress });
+  const cloudDir = join(dir, "virtual-cloud");
+  await mkdir(cloudDir, { recursive: true });
+  const cloud = await startVirtualCloud(cloudDir);
+  stderrProgress(`virtual cloud at ${cloud.endpoint}`);
+  const kc = await plane.kubeConfig();
+  await installCrds(kc);
+  const client = new KubeClient(kc, { qps: 100, burst: 200 });
+  const sim = new NodeSimulator({
+    cloud: new CloudClient(cloud.endpoint),
+    nodes: nodeApi(client),
+    bootDelayMs: 2000,
+    bootJitterMs: 2000,
+    onError: (err, what) =>
+      stderrProgress(`node simulator: ${what}: ${err instanceof Error ? err.message : String(err)}`),
+  });
+  sim.start();
+  const namespace = v.namespace ?? "default";
+  if (boolFlag(v, "sample")) await ensureSample(client, namespace);
+  const logFile = join(dir, "logs", "sprout.log");
+  const { manager, target, config } = managerFromFlags(v, {
+    leaseName: "sprout",
+    control: kc,
+    target: new KubeClient(kc, { qps: 100, burst: 200 }),
+    logTo: destination({ dest: logFile, mkdir: true, sync: false }),
+    // One process on its own seed: there is nobody to elect against.
+    leaderElection: false,
+  });
+  const registry = new DriverRegistry({
+    context: { env: { ...process.env, SPROUT_VIRTUAL_CLOUD_ENDPOINT: cloud.endpoint } },
+  });
+  const controllers = run(v, manager, target, registry, config);
+  await manager.start();
+  const k = `kubectl --kubeconfig ${plane.kubeconfigPath} -n ${namespace}`;
+  const header = [
+    "",
+    `  sprout is running: local seed ${plane.server}, virtual cloud ${cloud.endpoint}`,
+    `  kubeconfig  ${plane.kubeconfigPath}`,
+    `  logs        ${logFile}`,
+    `  scale       ${k} scale machinedeployment ${SAMPLE.deployment} --replicas=5`,
+    `  watch       ${k} get machines -w`,
+    "  stop with Ctrl-C",
+    "",
+  ];
+  const stopView = boolFlag(v, "view")
+    ? startLiveView(header, controllers.machineDeployments.deployments, controllers.machines.machines)
+    : (process.stdout.write(`${header.join("\n")}\n`), () => undefined);
+  await untilSignal();
+  stopView();
+  stderrProgress("stopping: controllers, node simulator, virtual cloud, local seed");
+  // A terminal's Ctrl-C reaches the child processes too: every step is bounded, none may hang.
+  await bounded(manager.stop(), 10_000);
+  await bounded(sim.stop(), 5_000);
+  await cloud.stop();
+  await plane.stop();
+  stderrProgress("stopped");
+  return 0;
+}
