@@ -23,6 +23,10 @@ case "$step" in
   start)
     exec node src/cli/main.ts start "$@"
     ;;
+  bench)
+    node src/cli/main.ts tools
+    exec node test/bench/scale.ts "$@"
+    ;;
   bench-nodesim)
     node src/cli/main.ts tools
     exec node test/bench/nodesim.ts "$@"

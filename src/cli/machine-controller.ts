@@ -164,10 +164,6 @@ export function managerFromFlags(
   const client = { qps: intFlag(v, "kube-api-qps"), burst: intFlag(v, "kube-api-burst") };
   const control = opts.control ?? kubeConfigFrom(v["control-kubeconfig"] ?? "");
   const targetPath = v["target-kubeconfig"] ?? "";
-  const target =
-    opts.target === "none" || targetPath === "none"
-      ? undefined
-      : (opts.target ?? new KubeClient(targetPath ? kubeConfigFrom(targetPath) : control, client));
   const manager = new Manager({
     kubeConfig: control,
     client,
@@ -186,6 +182,11 @@ export function managerFromFlags(
         }
       : {}),
   });
+  const metrics = manager.metrics;
+  const target =
+    opts.target === "none" || targetPath === "none"
+      ? undefined
+      : (opts.target ?? new KubeClient(targetPath ? kubeConfigFrom(targetPath) : control, { ...client, metrics }));
   return { manager, target, config };
 }
 
