@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Annotations } from "../../src/api/constants.ts";
+import { Annotations, Taints } from "../../src/api/constants.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import type { MachineDeployment } from "../../src/api/v1alpha1/machinedeployment.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
@@ -30,6 +30,10 @@ afterAll(async () => {
   await rig.stop();
 });
 
+type NodeLike = {
+  metadata?: { name?: string; annotations?: Record<string, string> };
+  spec?: { taints?: { key: string }[] };
+};
 const getDeployment = (name: string): Promise<MachineDeployment> =>
   rig.client.get(MachineResources.machineDeployments, ns, name);
 const classOf = (m: { spec: { class: { name: string } } }): string => m.spec.class.name;
@@ -65,7 +69,16 @@ describe("MachineDeployment controller", () => {
     await waitAvailable("rolling", 10);
     const sampler = sample(async () => {
       const live = (await machinesOf(rig.client, ns, "rolling")).filter(isLive);
-      return { running: runningLive(live).length, total: live.length };
+      const nodes = await rig.client.list<NodeLike>(Resources.nodes);
+      const ours = nodes.items.filter((n) => live.some((m) => m.metadata?.labels?.node === n.metadata?.name));
+      return {
+        running: runningLive(live).length,
+        total: live.length,
+        scaleDownDisabled: ours.filter((n) => n.metadata?.annotations?.[Annotations.scaleDownDisabledByMCM])
+          .length,
+        preferNoSchedule: ours.filter((n) => n.spec?.taints?.some((t) => t.key === Taints.preferNoSchedule))
+          .length,
+      };
     });
     await patchDeployment(rig.client, ns, "rolling", {
       spec: { template: { spec: { class: { kind: "MachineClass", name: "large" } } } },
@@ -75,6 +88,20 @@ describe("MachineDeployment controller", () => {
     const seen = await sampler.stop();
     expect(Math.min(...seen.map((s) => s.running))).toBeGreaterThanOrEqual(10);
     expect(Math.max(...seen.map((s) => s.total))).toBeLessThanOrEqual(12);
+    // During the rollout the Nodes were marked for the autoscaler and old Nodes tainted; not after.
+    expect(Math.max(...seen.map((s) => s.scaleDownDisabled))).toBeGreaterThan(0);
+    expect(Math.max(...seen.map((s) => s.preferNoSchedule))).toBeGreaterThan(0);
+    await eventually(async () => {
+      const nodes = await rig.client.list<NodeLike>(Resources.nodes);
+      const names = new Set(
+        runningLive(await machinesOf(rig.client, ns, "rolling")).map((m) => m.metadata?.labels?.node),
+      );
+      const ours = nodes.items.filter((n) => names.has(n.metadata?.name));
+      expect(ours).toHaveLength(10);
+      expect(ours.filter((n) => n.metadata?.annotations?.[Annotations.scaleDownDisabledByMCM])).toHaveLength(
+        0,
+      );
+    });
     const sets = await setsOf(rig.client, ns, "rolling");
     expect(sets).toHaveLength(2);
     const byRevision: Record<string, number | undefined> = Object.fromEntries(
