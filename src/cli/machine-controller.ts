@@ -186,7 +186,8 @@ export function managerFromFlags(
   const target =
     opts.target === "none" || targetPath === "none"
       ? undefined
-      : (opts.target ?? new KubeClient(targetPath ? kubeConfigFrom(targetPath) : control, { ...client, metrics }));
+      : (opts.target ??
+        new KubeClient(targetPath ? kubeConfigFrom(targetPath) : control, { ...client, metrics }));
   return { manager, target, config };
 }
 
