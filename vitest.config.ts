@@ -12,6 +12,14 @@ export default defineConfig({
       },
       {
         test: {
+          // Renders checked against golden files and the real validators (cloud-init, ignition-validate).
+          name: "golden",
+          include: ["test/golden/**/*.test.ts"],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           globalSetup: ["test/env/global-setup.ts"],

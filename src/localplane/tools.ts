@@ -59,6 +59,14 @@ export const goTools = {
     versionModule: "go.etcd.io/etcd/server/v3",
     envtest: true,
   },
+  "ignition-validate": {
+    name: "ignition-validate",
+    module: "ignition",
+    pkg: "github.com/coreos/ignition/v2/validate",
+    versionModule: "github.com/coreos/ignition/v2",
+    envtest: false,
+    ldflags: (version) => [`-X github.com/coreos/ignition/v2/internal/version.Raw=${version}`],
+  },
 } as const satisfies Record<string, GoTool>;
 
 export type GoToolName = keyof typeof goTools;

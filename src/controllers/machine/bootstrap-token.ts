@@ -60,17 +60,3 @@ export async function ensureBootstrapToken(
 export async function deleteBootstrapToken(target: KubeClient, machineName: string): Promise<void> {
   await target.delete(Resources.secrets, "kube-system", secretName(tokenIdOf(machineName)));
 }
-
-/** Substitutes <<BOOTSTRAP_TOKEN>> and <<MACHINE_NAME>>, also in their URL-encoded forms (Ignition data URLs). */
-export function renderUserData(userData: string, token: string, machineName: string): string {
-  const pairs: [string, string][] = [
-    ["<<BOOTSTRAP_TOKEN>>", token],
-    ["<<MACHINE_NAME>>", machineName],
-  ];
-  let out = userData;
-  for (const [placeholder, value] of pairs) {
-    out = out.split(placeholder).join(value);
-    out = out.split(encodeURIComponent(placeholder)).join(encodeURIComponent(value));
-  }
-  return out;
-}

@@ -3,7 +3,8 @@ import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { CreateMachineResponse, SecretData } from "../../driver/driver.ts";
 import { MachineError, TRANSIENT_CODES } from "../../driver/errors.ts";
 import type { Result } from "../../runtime/controller/controller.ts";
-import { ensureBootstrapToken, renderUserData } from "./bootstrap-token.ts";
+import { substitutePlaceholders } from "../../bootstrap/placeholders.ts";
+import { ensureBootstrapToken } from "./bootstrap-token.ts";
 import { creationTimeoutOf } from "./config.ts";
 import type { MachineWork } from "./context.ts";
 import type { FlowDeps } from "./deps.ts";
@@ -86,7 +87,7 @@ async function renderedSecret(work: MachineWork, deps: FlowDeps): Promise<Secret
     : "";
   return {
     ...work.secret,
-    [SecretKeys.userData]: Buffer.from(renderUserData(userData.toString(), token, name)),
+    [SecretKeys.userData]: Buffer.from(substitutePlaceholders(userData.toString(), token, name)),
   };
 }
 
