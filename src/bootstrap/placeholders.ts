@@ -5,16 +5,20 @@ import { Placeholders } from "../api/constants.ts";
  * URL-encoded (Ignition data URLs) with the value URL-encoded.
  */
 export function substitutePlaceholders(userData: string, token: string, machineName: string): string {
-  const pairs: [string, string][] = [
-    [Placeholders.bootstrapToken, token],
-    [Placeholders.machineName, machineName],
-  ];
-  let out = userData;
-  for (const [placeholder, value] of pairs) {
-    out = out.split(placeholder).join(value);
-    out = out.split(encodeURIComponent(placeholder)).join(encodeURIComponent(value));
-  }
-  return out;
+  return fillPlaceholder(
+    fillPlaceholder(userData, Placeholders.bootstrapToken, token),
+    Placeholders.machineName,
+    machineName,
+  );
+}
+
+/** Substitutes one placeholder, plain and URL-encoded. */
+export function fillPlaceholder(userData: string, placeholder: string, value: string): string {
+  return userData
+    .split(placeholder)
+    .join(value)
+    .split(encodeURIComponent(placeholder))
+    .join(encodeURIComponent(value));
 }
 
 /** True when user data still holds the bootstrap-token placeholder (plain or URL-encoded). */

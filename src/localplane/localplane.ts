@@ -7,6 +7,7 @@ import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { cacheDir } from "./cache.ts";
 import { httpCall } from "./http.ts";
 import { kubeConfigFromString, renderClusterInfo, renderKubeconfig, writeKubeconfig } from "./kubeconfig.ts";
+import { ensureNodeBootstrapBindings } from "./node-bootstrap.ts";
 import { clientCert, ensurePki, type Pki, pem } from "./pki.ts";
 import { freePort, portIsFree } from "./ports.ts";
 import { ManagedProcess, sweepOrphans } from "./processes.ts";
@@ -24,6 +25,9 @@ export const CONTROLLERS = [
   "disruption-controller",
   "bootstrap-signer-controller",
   "token-cleaner-controller",
+  "certificatesigningrequest-approving-controller",
+  "certificatesigningrequest-signing-controller",
+  "certificatesigningrequest-cleaner-controller",
 ] as const;
 
 export interface LocalPlaneOptions {
@@ -187,6 +191,7 @@ export class LocalPlane {
     );
     await this.#writeAdminKubeconfig(ca);
     await this.#publishClusterInfo(ca);
+    await ensureNodeBootstrapBindings(await this.kubeConfig());
     if (this.#opts.controllerManager ?? true) {
       const kcmBin = await ensureTool("kube-controller-manager", { env });
       await this.#launch("kube-controller-manager", kcmBin, this.#controllerManagerArgs());
@@ -259,6 +264,9 @@ export class LocalPlane {
       `--controllers=${CONTROLLERS.join(",")}`,
       `--service-account-private-key-file=${this.#pki.serviceAccountKey}`,
       `--root-ca-file=${this.#pki.caCert}`,
+      // Kubelet client certificates (TLS bootstrap) are signed by the plane's CA.
+      `--cluster-signing-cert-file=${this.#pki.caCert}`,
+      `--cluster-signing-key-file=${this.#pki.caKey}`,
       "--leader-elect=false",
       "--secure-port=0",
       "--use-service-account-credentials=false",

@@ -1,8 +1,26 @@
-import type { NodeApi, NodeStatus, SimNode } from "../../plugins/virtual/src/nodesim.ts";
-import { isConflict, type KubeClient } from "../runtime/client/client.ts";
+import { readFileSync } from "node:fs";
+import type { NodeApi, NodeCredentials, NodeStatus, SimNode } from "../../plugins/virtual/src/nodesim.ts";
+import { isConflict, KubeClient } from "../runtime/client/client.ts";
 import { Resources } from "../runtime/client/resources.ts";
+import { kubeConfigFor, kubeletTlsBootstrap } from "./kubelet-tls.ts";
 
-/** The node simulator's port onto a real target cluster, through the runtime's client. */
+/** The server and CA of a client's current cluster. */
+function clusterOf(client: KubeClient): { server: string; caPem: string } {
+  const cluster = client.kubeConfig.getCurrentCluster();
+  if (!cluster) throw new Error("the node simulator's kubeconfig has no current cluster");
+  const caPem = cluster.caData
+    ? Buffer.from(cluster.caData, "base64").toString()
+    : cluster.caFile
+      ? readFileSync(cluster.caFile, "utf8")
+      : "";
+  return { server: cluster.server, caPem };
+}
+
+/**
+ * The node simulator's port onto a real target cluster, through the runtime's client. Kubelets
+ * with a bootstrap token go through TLS bootstrap and register their Node with their own
+ * certificate; status, leases and pods then use the shared client.
+ */
 export function nodeApi(client: KubeClient): NodeApi {
   type Pod = {
     metadata?: { name?: string; namespace?: string; deletionTimestamp?: string };
@@ -41,9 +59,16 @@ export function nodeApi(client: KubeClient): NodeApi {
     async removePod(namespace: string, name: string) {
       await client.delete(Resources.pods, namespace, name, { gracePeriodSeconds: 0 });
     },
-    async createNode(node: SimNode) {
+    tlsBootstrap(name, input, signal) {
+      return kubeletTlsBootstrap(name, input, clusterOf(client), signal);
+    },
+    async createNode(node: SimNode, as?: NodeCredentials) {
+      // A kubelet writes as itself (system:node:<name>), with its own field manager.
+      const writer = as
+        ? new KubeClient(kubeConfigFor(as.server, as.caPem, as), { fieldManager: "kubelet" })
+        : client;
       try {
-        await client.create(Resources.nodes, { apiVersion: "v1", kind: "Node", ...node });
+        await writer.create(Resources.nodes, { apiVersion: "v1", kind: "Node", ...node });
       } catch (err) {
         if (!isConflict(err)) throw err;
       }

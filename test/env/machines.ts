@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CloudClient } from "../../plugins/virtual/src/client.ts";
-import { NodeSimulator } from "../../plugins/virtual/src/nodesim.ts";
+import { NodeSimulator, type NodeSimulatorOptions } from "../../plugins/virtual/src/nodesim.ts";
 import {
   defaultMachineControllerConfig,
   type MachineControllerConfig,
@@ -18,6 +18,7 @@ import { Manager } from "../../src/runtime/manager/manager.ts";
 import { adminKubeConfig } from "./index.ts";
 import { nodeApi } from "../../src/localplane/node-api.ts";
 import { startVirtualCloud, type VirtualCloudProcess } from "../../src/localplane/virtual-cloud.ts";
+import { workerUserData } from "./worker-pool.ts";
 
 /** A machine controller on the shared control plane (control = target), the virtual cloud and the node simulator. */
 export interface MachineRig {
@@ -33,7 +34,7 @@ export interface MachineRig {
 export async function startMachineRig(
   namespace: string,
   config: Partial<MachineControllerConfig> = {},
-  opts: { targetNone?: boolean } = {},
+  opts: { targetNone?: boolean; sim?: Partial<NodeSimulatorOptions> } = {},
 ): Promise<MachineRig> {
   const dir = await mkdtemp(join(tmpdir(), "sprout-rig-"));
   const cloudProcess: VirtualCloudProcess = await startVirtualCloud(dir);
@@ -47,6 +48,7 @@ export async function startMachineRig(
     bootDelayMs: 500,
     leaseRenewMs: 5000,
     onError: (err, what) => process.stderr.write(`node simulator: ${what}: ${String(err)}\n`),
+    ...opts.sim,
   });
   sim.start();
   const manager = new Manager({ kubeConfig: kc, client: { qps: 200, burst: 200 } });
@@ -84,7 +86,10 @@ export async function startMachineRig(
   };
 }
 
-/** A Secret "worker" with the given user data and a MachineClass of the virtual provider using it. */
+/**
+ * A Secret "worker" with the given user data (by default sprout's cloud-config for a pool joining
+ * the test cluster) and a MachineClass of the virtual provider using it.
+ */
 export async function createWorkerClass(
   client: KubeClient,
   namespace: string,
@@ -94,7 +99,7 @@ export async function createWorkerClass(
     apiVersion: "v1",
     kind: "Secret",
     metadata: { name: "worker", namespace },
-    stringData: { userData: opts.userData ?? "#cloud-config\n" },
+    stringData: { userData: opts.userData ?? (await workerUserData()) },
   });
   await createVirtualClass(
     client,

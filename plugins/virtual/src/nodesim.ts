@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
+import type { NodeJoin, NodeTaint } from "sprout/bootstrap";
+import { bootFromUserData } from "./boot.ts";
 import type { CloudClient } from "./client.ts";
 import { MACHINE_TYPES, providerIdOf, type Vm } from "./types.ts";
 
 /** A Node as the simulator writes it (core/v1 subset). */
 export interface SimNode {
   metadata: { name: string; labels: Record<string, string> };
-  spec: { providerID: string };
+  spec: { providerID: string; taints?: NodeTaint[] };
   status: NodeStatus;
 }
 
@@ -34,10 +36,36 @@ export interface BoundPod {
   readonly deleting: boolean;
 }
 
+/** What a kubelet's TLS bootstrap starts from: the bootstrap kubeconfig in the user data. */
+export interface TlsBootstrapInput {
+  readonly token: string;
+  /** The apiserver the bootstrap kubeconfig names; the target cluster's when unset. */
+  readonly server?: string;
+  /** The CA the bootstrap kubeconfig trusts; the target cluster's when unset. */
+  readonly caPem?: string;
+}
+
+/** A node's own client credentials after TLS bootstrap (system:node:<name>). */
+export interface NodeCredentials {
+  readonly server: string;
+  readonly caPem: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
 /** What the simulator needs of the target cluster; the embedding process supplies it. */
 export interface NodeApi {
-  /** Creates the Node (status included); an existing Node is left as it is. */
-  createNode(node: SimNode): Promise<void>;
+  /**
+   * A kubelet's TLS bootstrap: with the bootstrap token, obtain a client certificate for
+   * system:node:<name> (a CertificateSigningRequest the cluster approves and signs). Rejects when
+   * the apiserver refuses the token (expired, deleted, unknown) or never issues the certificate.
+   */
+  tlsBootstrap(name: string, input: TlsBootstrapInput, signal: AbortSignal): Promise<NodeCredentials>;
+  /**
+   * Creates the Node (status included), as the node itself when credentials are given; an
+   * existing Node is left as it is.
+   */
+  createNode(node: SimNode, as?: NodeCredentials): Promise<void>;
   patchNodeStatus(name: string, status: Partial<NodeStatus>): Promise<void>;
   /** Deletes the Node; a missing one is fine. */
   deleteNode(name: string): Promise<void>;
@@ -65,11 +93,22 @@ export interface NodeSimulatorOptions {
   readonly kubeletVersion?: string;
   /** Nodes served at once (requests in flight). Default 16. */
   readonly parallelism?: number;
+  /**
+   * Whether a VM whose user data carries no bootstrap token may still register (as a node whose
+   * image holds its credentials). Default true; false makes such VMs fail to join.
+   */
+  readonly allowJoinWithoutToken?: boolean;
+  /** Wait before a failed join is tried again, as a restarting kubelet would. Default 5 s. */
+  readonly joinRetryMs?: number;
   readonly onError?: (err: unknown, what: string) => void;
 }
 
 interface Managed {
   vm: Vm;
+  /** How the node joins, from its user data; undefined when the user data says nothing about it. */
+  join: NodeJoin | undefined;
+  /** What the node would print on its console while booting (never a token). */
+  log: string[];
   conditions: Map<string, NodeCondition>;
   registered: boolean;
   registerAt: number;
@@ -82,8 +121,11 @@ const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 /**
  * A kwok-like node simulator for the virtual cloud: every running VM registers as a Node (its
  * providerID, labels, capacity, Ready condition) after a boot delay, renews its node Lease and
- * refreshes its status like a kubelet, and disappears when the VM terminates. Faults on demand:
- * setCondition (e.g. KernelDeadlock), makeNotReady, vanish.
+ * refreshes its status like a kubelet, and disappears when the VM terminates. A VM whose user
+ * data carries a bootstrap kubeconfig or token joins as a kubelet does: TLS bootstrap with the
+ * token, then registration as system:node:<name> with the labels and taints its kubelet
+ * configuration names; a refused or missing token leaves the VM without a Node, retrying, with
+ * the reason in bootLog(). Faults on demand: setCondition (e.g. KernelDeadlock), makeNotReady, vanish.
  */
 export class NodeSimulator {
   readonly #opts: NodeSimulatorOptions;
@@ -95,6 +137,11 @@ export class NodeSimulator {
 
   constructor(opts: NodeSimulatorOptions) {
     this.#opts = opts;
+  }
+
+  /** What a VM's node printed while booting and joining (the last 50 lines; never a token). */
+  bootLog(name: string): readonly string[] {
+    return this.#managed.get(name)?.log ?? [];
   }
 
   /** Names of the Nodes registered now. */
@@ -174,10 +221,13 @@ export class NodeSimulator {
     }
     if (vm.state !== "running" || this.#vanished.has(name) || this.#managed.get(name)?.vm.id === vm.id)
       return;
-    const boot = (this.#opts.bootDelayMs ?? 2000) + Math.random() * (this.#opts.bootJitterMs ?? 0);
-    const registerAt = Math.max(Date.now(), Date.parse(vm.launchTime)) + boot;
+    const delay = (this.#opts.bootDelayMs ?? 2000) + Math.random() * (this.#opts.bootJitterMs ?? 0);
+    const registerAt = Math.max(Date.now(), Date.parse(vm.launchTime)) + delay;
+    const boot = bootFromUserData(vm.userData);
     this.#managed.set(name, {
       vm,
+      join: boot.join,
+      log: boot.log,
       conditions: initialConditions(),
       registered: false,
       registerAt,
@@ -220,8 +270,14 @@ export class NodeSimulator {
   async #step(name: string, m: Managed, t: number): Promise<void> {
     if (!m.registered) {
       if (t < m.registerAt) return;
-      await this.#opts.nodes.createNode(this.#node(name, m));
+      const credentials = await this.#join(name, m);
+      if (credentials === false) {
+        m.registerAt = Date.now() + (this.#opts.joinRetryMs ?? 5000);
+        return;
+      }
+      await this.#opts.nodes.createNode(this.#node(name, m), credentials);
       m.registered = true;
+      say(m, `kubelet: node ${name} registered`);
       await this.#reportStatus(name, m);
     }
     const leaseMs = this.#opts.leaseRenewMs ?? 10_000;
@@ -230,6 +286,39 @@ export class NodeSimulator {
       await this.#opts.nodes.renewLease(name, new Date(t).toISOString().replace("Z", "000Z"), 40);
     }
     if (t - m.lastStatus >= (this.#opts.statusRefreshMs ?? 60_000)) await this.#reportStatus(name, m);
+  }
+
+  /**
+   * The kubelet's join: TLS bootstrap with the user data's token. Returns the node's credentials,
+   * undefined when the node registers without a token, or false when the join failed.
+   */
+  async #join(name: string, m: Managed): Promise<NodeCredentials | undefined | false> {
+    const join = m.join;
+    if (!join) {
+      if (this.#opts.allowJoinWithoutToken ?? true) return undefined;
+      return this.#joinFailed(name, m, "the user data carries no bootstrap token");
+    }
+    if (!join.token) return this.#joinFailed(name, m, `no bootstrap token in ${join.source}`);
+    try {
+      const signal = this.#abort?.signal ?? AbortSignal.abort();
+      const input = {
+        token: join.token,
+        ...(join.server ? { server: join.server } : {}),
+        ...(join.caPem ? { caPem: join.caPem } : {}),
+      };
+      const credentials = await this.#opts.nodes.tlsBootstrap(name, input, signal);
+      say(m, `kubelet: TLS bootstrap done; client certificate for system:node:${name}`);
+      return credentials;
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return this.#joinFailed(name, m, `TLS bootstrap with the token from ${join.source} failed: ${why}`);
+    }
+  }
+
+  #joinFailed(name: string, m: Managed, why: string): false {
+    say(m, `kubelet: ${why}`);
+    this.#opts.onError?.(new Error(`node ${name} cannot join: ${why}`), `node ${name}`);
+    return false;
   }
 
   async #reportStatus(name: string, m: Managed): Promise<void> {
@@ -252,9 +341,14 @@ export class NodeSimulator {
           "kubernetes.io/arch": "amd64",
           "node.kubernetes.io/instance-type": m.vm.machineType,
           "topology.kubernetes.io/zone": m.vm.zone,
+          // --node-labels win over the kubelet's own, as on a real node.
+          ...m.join?.labels,
         },
       },
-      spec: { providerID: providerIdOf(m.vm) },
+      spec: {
+        providerID: providerIdOf(m.vm),
+        ...(m.join && m.join.taints.length > 0 ? { taints: [...m.join.taints] } : {}),
+      },
       status: { ...this.#status(m), conditions: [...m.conditions.values()] },
     };
   }
@@ -283,6 +377,11 @@ export class NodeSimulator {
       },
     };
   }
+}
+
+function say(m: Managed, line: string): void {
+  m.log.push(`${now()} ${line}`);
+  if (m.log.length > 50) m.log.shift();
 }
 
 function initialConditions(): Map<string, NodeCondition> {
