@@ -2,6 +2,7 @@ import { runLocalPlane } from "./localplane.ts";
 import { runStart } from "./start.ts";
 import { runMachineController } from "./machine-controller.ts";
 import { runTools } from "./tools.ts";
+import { runUserData } from "./user-data.ts";
 import { writeGenerated } from "./generate.ts";
 import { repoRoot } from "../localplane/cache.ts";
 
@@ -15,6 +16,8 @@ commands:
                until interrupted; prints the kubeconfig to use with kubectl
   machine-controller
                run the machine controller (flags: docs/contracts/flags.md)
+  user-data    print the user data a machine gets, from a worker pool or a MachineClass
+               (see sprout user-data --help and docs/bootstrap.md)
   generate     regenerate crds/, docs/reference/api.md and docs/contracts/flags.md
   tools        build or locate the binaries sprout runs (see docs/development.md)
   help         this text
@@ -32,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
       return runTools(rest);
     case "machine-controller":
       return runMachineController(rest);
+    case "user-data":
+      return runUserData(rest);
     case "generate": {
       const changed = await writeGenerated(repoRoot);
       process.stderr.write(

@@ -1,5 +1,9 @@
-import { API_VERSION } from "../api/constants.ts";
+import { readFile } from "node:fs/promises";
+import { API_VERSION, SecretKeys } from "../api/constants.ts";
 import { MachineResources } from "../api/resources.ts";
+import { BOOTSTRAP_API_VERSION, validateWorkerPool, WORKER_POOL_KIND } from "../bootstrap/model.ts";
+import { renderWorkerUserData } from "../bootstrap/render.ts";
+import { loadTemplates } from "../bootstrap/templates.ts";
 import { isConflict, type KubeClient, type KubeObject } from "../runtime/client/client.ts";
 import { Resources } from "../runtime/client/resources.ts";
 
@@ -23,7 +27,28 @@ async function createIfMissing(
 }
 
 /**
- * The embedded default's sample: a user-data Secret, a MachineClass of the virtual cloud and a
+ * The sample pool's user data: sprout's cloud-config for kubelets joining the cluster the client
+ * talks to (its apiserver and CA), with <<BOOTSTRAP_TOKEN>> for the machine controller to fill.
+ */
+export async function sampleUserData(client: KubeClient): Promise<string> {
+  const cluster = client.kubeConfig.getCurrentCluster();
+  const caPem = cluster?.caData
+    ? Buffer.from(cluster.caData, "base64").toString()
+    : cluster?.caFile
+      ? await readFile(cluster.caFile, "utf8")
+      : undefined;
+  if (!cluster || !caPem) throw new Error("the seed's kubeconfig names no cluster CA");
+  const pool = validateWorkerPool({
+    apiVersion: BOOTSTRAP_API_VERSION,
+    kind: WORKER_POOL_KIND,
+    name: SAMPLE.deployment,
+    cluster: { server: cluster.server, caPem },
+  });
+  return renderWorkerUserData(pool, "cloud-config", await loadTemplates());
+}
+
+/**
+ * The embedded default's sample: a user-data Secret (the sample pool's cloud-config), a MachineClass of the virtual cloud and a
  * MachineDeployment of 3 machines. Existing objects are left as they are (a scaled deployment
  * stays scaled across restarts).
  */
@@ -37,9 +62,7 @@ export async function ensureSample(client: KubeClient, namespace: string, replic
     apiVersion: "v1",
     kind: "Secret",
     metadata: { name: SAMPLE.secret, namespace },
-    stringData: {
-      userData: "#cloud-config\nhostname: <<MACHINE_NAME>>\n# bootstrap token: <<BOOTSTRAP_TOKEN>>\n",
-    },
+    stringData: { [SecretKeys.userData]: await sampleUserData(client) },
   });
   await createIfMissing(client, MachineResources.machineClasses, {
     apiVersion: API_VERSION,

@@ -8,7 +8,9 @@ import { MachineResources } from "../../src/api/resources.ts";
 import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import { repoRoot } from "../../src/localplane/cache.ts";
 import { KubeClient } from "../../src/runtime/client/client.ts";
+import { Resources } from "../../src/runtime/client/resources.ts";
 import { eventually } from "../env/index.ts";
+import { validateCloudConfig } from "../env/validators.ts";
 
 let dir = "";
 let child: ChildProcess | undefined;
@@ -47,6 +49,13 @@ describe("sprout start (the embedded default)", () => {
     const machines = async () => (await client.list<Machine>(MachineResources.machines, "demo")).items;
     await eventually(async () => expect(running(await machines())).toBe(3), { timeoutMs: 60_000 });
     await eventually(() => expect(out).toContain("machines: 3 (Running 3)"));
+    // The sample class's user data is sprout's cloud-config for the seed; its kubelets joined with it.
+    const secret = await client.get<{ data?: Record<string, string> }>(
+      Resources.secrets,
+      "demo",
+      "worker-userdata",
+    );
+    await validateCloudConfig(Buffer.from(secret.data?.userData ?? "", "base64").toString());
 
     // What `kubectl scale machinedeployment workers --replicas=4` sends: the scale subresource.
     await client.patch(
