@@ -277,9 +277,7 @@ export const PRESERVE_VALUES = ["now", "when-failed", "auto-preserved"] as const
 /** Reasons of the Events the MachineSet and MachineDeployment controllers record. */
 export const SetEventReasons = {
   successfulCreate: "SuccessfulCreate",
-  failedCreate: "FailedCreate",
   successfulDelete: "SuccessfulDelete",
-  failedDelete: "FailedDelete",
   scalingMachineSet: "ScalingMachineSet",
   deploymentRollback: "DeploymentRollback",
   rollbackRevisionNotFound: "DeploymentRollbackRevisionNotFound",
@@ -287,3 +285,20 @@ export const SetEventReasons = {
   triggerDeletion: "TriggerDeletion",
   replacementsLimited: "ReplacementLimitReached",
 } as const;
+
+/**
+ * Machine spec fields a MachineSet passes to its existing machines and a MachineDeployment to its
+ * current MachineSet without a rollout (with the class kind): the node template and the machine
+ * configuration.
+ */
+export const UNROLLED_SPEC_FIELDS = [
+  "nodeTemplate",
+  "drainTimeout",
+  "healthTimeout",
+  "creationTimeout",
+  "inPlaceUpdateTimeout",
+  "machinePreserveTimeout",
+  "disableHealthTimeout",
+  "maxEvictRetries",
+  "nodeConditions",
+] as const;

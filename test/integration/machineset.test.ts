@@ -23,24 +23,27 @@ afterAll(async () => {
 const machinesOfSet = async (set: string): Promise<Machine[]> =>
   (await rig.client.list<Machine>(MachineResources.machines, ns, { labelSelector: `set=${set}` })).items;
 const getSet = (name: string): Promise<MachineSet> => rig.client.get(MachineResources.machineSets, ns, name);
+/** A MachineSet `name` of machines labelled set=<name>, of the class "small". */
+const createSet = (name: string, replicas: number, labels: Record<string, string> = {}) =>
+  rig.client.create(MachineResources.machineSets, {
+    apiVersion: API_VERSION,
+    kind: "MachineSet",
+    metadata: { name, namespace: ns, labels },
+    spec: {
+      replicas,
+      selector: { matchLabels: { set: name } },
+      template: {
+        metadata: { labels: { set: name } },
+        spec: { class: { kind: "MachineClass", name: "small" } },
+      },
+    },
+  });
 const scale = (name: string, replicas: number) =>
   rig.client.patch(MachineResources.machineSets, ns, name, { spec: { replicas } });
 
 describe("MachineSet controller", () => {
   it("scales 0 → 20 → 5, deleting the machines with priority 1 first, and reports status", async () => {
-    await rig.client.create(MachineResources.machineSets, {
-      apiVersion: API_VERSION,
-      kind: "MachineSet",
-      metadata: { name: "pool", namespace: ns },
-      spec: {
-        replicas: 0,
-        selector: { matchLabels: { set: "pool" } },
-        template: {
-          metadata: { labels: { set: "pool" } },
-          spec: { class: { kind: "MachineClass", name: "small" } },
-        },
-      },
-    });
+    await createSet("pool", 0);
     await eventually(async () =>
       expect((await getSet("pool")).metadata?.finalizers).toContain(Finalizers.machineControllerManager),
     );
@@ -86,19 +89,7 @@ describe("MachineSet controller", () => {
       metadata: { name: "stray", namespace: ns, labels: { set: "adopt" } },
       spec: { class: { kind: "MachineClass", name: "small" } },
     });
-    await rig.client.create(MachineResources.machineSets, {
-      apiVersion: API_VERSION,
-      kind: "MachineSet",
-      metadata: { name: "adopt", namespace: ns },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { set: "adopt" } },
-        template: {
-          metadata: { labels: { set: "adopt" } },
-          spec: { class: { kind: "MachineClass", name: "small" } },
-        },
-      },
-    });
+    await createSet("adopt", 1);
     const owner = async () =>
       (await rig.client.get<Machine>(MachineResources.machines, ns, "stray")).metadata?.ownerReferences?.[0];
     await eventually(async () =>
@@ -121,19 +112,7 @@ describe("MachineSet controller", () => {
   }, 90_000);
 
   it("creates nothing while frozen, and deleting the set deletes its machines first", async () => {
-    await rig.client.create(MachineResources.machineSets, {
-      apiVersion: API_VERSION,
-      kind: "MachineSet",
-      metadata: { name: "frozen", namespace: ns, labels: { freeze: "True" } },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: { set: "frozen" } },
-        template: {
-          metadata: { labels: { set: "frozen" } },
-          spec: { class: { kind: "MachineClass", name: "small" } },
-        },
-      },
-    });
+    await createSet("frozen", 2, { freeze: "True" });
     await eventually(async () => expect((await getSet("frozen")).status?.replicas).toBe(0));
     await new Promise((r) => setTimeout(r, 1500));
     expect(await machinesOfSet("frozen")).toHaveLength(0);

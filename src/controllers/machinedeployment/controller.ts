@@ -1,4 +1,3 @@
-import { Finalizers } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Informer } from "../../runtime/cache/informer.ts";
 import { Indexers, objectKey } from "../../runtime/cache/store.ts";
@@ -8,6 +7,7 @@ import { Resources } from "../../runtime/client/resources.ts";
 import { Controller, type ReconcileContext, type Result } from "../../runtime/controller/controller.ts";
 import type { Manager } from "../../runtime/manager/manager.ts";
 import { selectorMatches } from "../../runtime/selector.ts";
+import { ensureFinalizer, removeFinalizer } from "../common/finalizers.ts";
 import { controllerKeyOf, controllerRefOf } from "../common/owners.ts";
 import type { NodeObject } from "../machine/deps.ts";
 import type { MachineObject } from "../machineset/deps.ts";
@@ -98,7 +98,7 @@ export class MachineDeploymentController {
       .list()
       .filter((s) => s.metadata?.namespace === cached.metadata?.namespace);
     if (cached.metadata?.deletionTimestamp) return this.#delete(cached, inNamespace);
-    const d = await this.#ensureFinalizer(cached);
+    const d = await ensureFinalizer(this.#deps.client, MachineResources.machineDeployments, cached);
     const sets = await claimSets(d, inNamespace, deps);
     if (await processTriggerDeletion(d, deps)) return { requeueAfter: FAST_REQUEUE_MS };
     const now = deps.clock.now();
@@ -167,20 +167,6 @@ export class MachineDeploymentController {
     }
   }
 
-  async #ensureFinalizer(d: DeploymentObject): Promise<DeploymentObject> {
-    const meta = d.metadata ?? {};
-    if (meta.finalizers?.includes(Finalizers.machineControllerManager)) return d;
-    const finalizers = [...(meta.finalizers ?? []), Finalizers.machineControllerManager];
-    return this.#deps.client.patch<DeploymentObject>(
-      MachineResources.machineDeployments,
-      meta.namespace,
-      meta.name ?? "",
-      {
-        metadata: { finalizers, resourceVersion: meta.resourceVersion },
-      },
-    );
-  }
-
   /** A deleted deployment deletes its sets (which delete their machines); the finalizer goes last. */
   async #delete(d: DeploymentObject, all: readonly SetObject[]): Promise<Result> {
     const meta = d.metadata ?? {};
@@ -193,11 +179,7 @@ export class MachineDeploymentController {
       );
     }
     if (owned.length > 0) return { requeueAfter: 5_000 };
-    if (!meta.finalizers?.includes(Finalizers.machineControllerManager)) return undefined;
-    const finalizers = meta.finalizers.filter((f) => f !== Finalizers.machineControllerManager);
-    await this.#deps.client.patch(MachineResources.machineDeployments, meta.namespace, meta.name ?? "", {
-      metadata: { finalizers, resourceVersion: meta.resourceVersion },
-    });
+    await removeFinalizer(this.#deps.client, MachineResources.machineDeployments, d);
     return undefined;
   }
 }

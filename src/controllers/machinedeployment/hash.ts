@@ -1,20 +1,7 @@
-import { Labels } from "../../api/constants.ts";
+import { Labels, UNROLLED_SPEC_FIELDS } from "../../api/constants.ts";
 import type { MachineDeployment } from "../../api/v1alpha1/machinedeployment.ts";
 
 type Template = NonNullable<MachineDeployment["spec"]>["template"];
-
-/** Fields of a template that reach machines without a rollout (ignored by hash and comparison). */
-export const UNROLLED_SPEC_FIELDS = [
-  "nodeTemplate",
-  "drainTimeout",
-  "healthTimeout",
-  "creationTimeout",
-  "inPlaceUpdateTimeout",
-  "machinePreserveTimeout",
-  "disableHealthTimeout",
-  "maxEvictRetries",
-  "nodeConditions",
-] as const;
 
 function without<T>(
   obj: Readonly<Record<string, T>> | undefined,

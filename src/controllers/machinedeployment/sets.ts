@@ -1,4 +1,10 @@
-import { Annotations, API_VERSION, Labels, SetEventReasons } from "../../api/constants.ts";
+import {
+  Annotations,
+  API_VERSION,
+  Labels,
+  SetEventReasons,
+  UNROLLED_SPEC_FIELDS,
+} from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
 import { isConflict } from "../../runtime/client/client.ts";
@@ -6,7 +12,7 @@ import { mergePatch } from "../../runtime/client/patch.ts";
 import { selectorMatches } from "../../runtime/selector.ts";
 import { controllerRefOf, controllerRefTo, resolveIntOrPercent } from "../common/owners.ts";
 import type { DeployDeps, DeploymentObject, SetObject, SetsOf } from "./deps.ts";
-import { equalIgnoreHash, templateHash, UNROLLED_SPEC_FIELDS } from "./hash.ts";
+import { equalIgnoreHash, templateHash } from "./hash.ts";
 
 export const replicasOf = (s: MachineSet): number => s.spec?.replicas ?? 0;
 export const sum = (sets: readonly MachineSet[], f: (s: MachineSet) => number): number =>

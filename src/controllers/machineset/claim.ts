@@ -1,3 +1,4 @@
+import { UNROLLED_SPEC_FIELDS } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
@@ -68,19 +69,6 @@ async function release(m: Machine, set: MachineSet, deps: SetDeps): Promise<void
   await patchOwners(m, owners.length > 0 ? { ownerReferences: owners } : {}, deps);
 }
 
-/** Fields of the template that reach existing machines without a rollout (MCM's propagation). */
-const PROPAGATED = [
-  "nodeTemplate",
-  "drainTimeout",
-  "healthTimeout",
-  "creationTimeout",
-  "inPlaceUpdateTimeout",
-  "machinePreserveTimeout",
-  "disableHealthTimeout",
-  "maxEvictRetries",
-  "nodeConditions",
-] as const;
-
 /**
  * Copies the template's node template, machine configuration and class kind to machines that
  * differ, so node labels, annotations and taints follow the template without replacing machines.
@@ -97,13 +85,13 @@ export async function propagateTemplate(
       if (m.metadata?.deletionTimestamp) return m;
       const before: Record<string, unknown> = { classKind: m.spec.class.kind };
       const after: Record<string, unknown> = { classKind: spec.class.kind };
-      for (const f of PROPAGATED) {
+      for (const f of UNROLLED_SPEC_FIELDS) {
         before[f] = m.spec[f];
         after[f] = spec[f];
       }
       if (mergePatch(before, after) === undefined) return m;
       const next = { ...m.spec, class: { ...m.spec.class, kind: spec.class.kind } };
-      for (const f of PROPAGATED) (next as Record<string, unknown>)[f] = spec[f];
+      for (const f of UNROLLED_SPEC_FIELDS) (next as Record<string, unknown>)[f] = spec[f];
       const patch = mergePatch({ spec: m.spec }, { spec: next });
       const meta = m.metadata ?? {};
       return deps.client.patch<Machine>(MachineResources.machines, meta.namespace, meta.name ?? "", patch);

@@ -1,4 +1,4 @@
-import { Finalizers, MachineSetConditions, SetEventReasons } from "../../api/constants.ts";
+import { MachineSetConditions, SetEventReasons } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
@@ -8,6 +8,7 @@ import { type Clock, realClock } from "../../runtime/clock.ts";
 import { Controller, type ReconcileContext, type Result } from "../../runtime/controller/controller.ts";
 import type { Manager } from "../../runtime/manager/manager.ts";
 import { selectorMatches } from "../../runtime/selector.ts";
+import { ensureFinalizer, removeFinalizer } from "../common/finalizers.ts";
 import { controllerKeyOf, controllerRefOf } from "../common/owners.ts";
 import { phaseOf } from "../machine/status.ts";
 import { claimMachines, propagateTemplate } from "./claim.ts";
@@ -84,7 +85,7 @@ export class MachineSetController {
       .list()
       .filter((m) => m.metadata?.namespace === cached.metadata?.namespace);
     if (cached.metadata?.deletionTimestamp) return this.#deleteSet(cached, all);
-    const set = await this.#ensureFinalizer(cached);
+    const set = await ensureFinalizer(this.#deps.client, MachineResources.machineSets, cached);
     const owned = await propagateTemplate(set, await claimMachines(set, all, this.#deps), this.#deps);
     const byName = new Map(all.map((m) => [m.metadata?.name ?? "", m]));
     const now = this.#deps.clock.now();
@@ -103,56 +104,37 @@ export class MachineSetController {
   ): Promise<ReplicaFailure | undefined> {
     const plan = planReplicas(set, active);
     const now = this.#deps.clock.now();
-    const events = this.#deps.events;
     if (plan.delete.length > 0) {
-      const { deleted, error } = await deleteMachines(plan.delete, this.#deps);
-      this.#expectations.expect(key, now, [], deleted);
-      for (const name of deleted)
-        await events.record(
-          set,
-          "Normal",
-          SetEventReasons.successfulDelete,
-          "Delete",
-          `Deleted machine: ${name}`,
-        );
-      if (error) {
-        const msg = `deleting machines: ${message(error)}`;
-        await events.record(set, "Warning", SetEventReasons.failedDelete, "Delete", msg);
-        return { reason: MachineSetConditions.reasons.failedDelete, message: msg };
-      }
+      const { done, error } = await deleteMachines(plan.delete, this.#deps);
+      this.#expectations.expect(key, now, [], done);
+      const failure = await this.#report(set, "Delete", done, error);
+      if (failure) return failure;
     }
     if (plan.create > 0) {
-      const { created, error } = await createMachines(set, plan.create, this.#deps);
-      this.#expectations.expect(key, now, created, []);
-      for (const name of created)
-        await events.record(
-          set,
-          "Normal",
-          SetEventReasons.successfulCreate,
-          "Create",
-          `Created machine: ${name}`,
-        );
-      if (error) {
-        const msg = `creating machines: ${message(error)}`;
-        await events.record(set, "Warning", SetEventReasons.failedCreate, "Create", msg);
-        return { reason: MachineSetConditions.reasons.failedCreate, message: msg };
-      }
+      const { done, error } = await createMachines(set, plan.create, this.#deps);
+      this.#expectations.expect(key, now, done, []);
+      return this.#report(set, "Create", done, error);
     }
     return undefined;
   }
 
-  async #ensureFinalizer(set: MachineSetObject): Promise<MachineSetObject> {
-    const meta = set.metadata ?? {};
-    if (meta.finalizers?.includes(Finalizers.machineControllerManager)) return set;
-    const finalizers = [...(meta.finalizers ?? []), Finalizers.machineControllerManager];
-    return this.#deps.client.patch<MachineSetObject>(
-      MachineResources.machineSets,
-      meta.namespace,
-      meta.name ?? "",
-      {
-        metadata: { finalizers, resourceVersion: meta.resourceVersion },
-      },
-    );
+  /** Events for what a create or delete round did, and the ReplicaFailure it caused, if any. */
+  async #report(
+    set: MachineSet,
+    action: "Create" | "Delete",
+    names: readonly string[],
+    error: unknown,
+  ): Promise<ReplicaFailure | undefined> {
+    const [ok, failed, past] =
+      action === "Create"
+        ? ([SetEventReasons.successfulCreate, MachineSetConditions.reasons.failedCreate, "Created"] as const)
+        : ([SetEventReasons.successfulDelete, MachineSetConditions.reasons.failedDelete, "Deleted"] as const);
+    for (const name of names)
+      await this.#deps.events.record(set, "Normal", ok, action, `${past} machine: ${name}`);
+    if (error === undefined) return undefined;
+    const msg = `${action === "Create" ? "creating" : "deleting"} machines: ${message(error)}`;
+    await this.#deps.events.record(set, "Warning", failed, action, msg);
+    return { reason: failed, message: msg };
   }
 
   /** A deleted set deletes its machines; its finalizer goes once none is left. */
@@ -162,11 +144,7 @@ export class MachineSetController {
     const live = owned.filter((m) => !m.metadata?.deletionTimestamp);
     if (live.length > 0) await deleteMachines(live, this.#deps);
     if (owned.length > 0) return { requeueAfter: 5_000 };
-    if (!meta.finalizers?.includes(Finalizers.machineControllerManager)) return undefined;
-    const finalizers = meta.finalizers.filter((f) => f !== Finalizers.machineControllerManager);
-    await this.#deps.client.patch(MachineResources.machineSets, meta.namespace, meta.name ?? "", {
-      metadata: { finalizers, resourceVersion: meta.resourceVersion },
-    });
+    await removeFinalizer(this.#deps.client, MachineResources.machineSets, set);
     return undefined;
   }
 }

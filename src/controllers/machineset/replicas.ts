@@ -112,7 +112,7 @@ export async function createMachines(
   set: MachineSet,
   count: number,
   deps: SetDeps,
-): Promise<{ created: string[]; error?: unknown }> {
+): Promise<{ done: string[]; error?: unknown }> {
   const created: string[] = [];
   let batch = 1;
   while (created.length < count) {
@@ -122,17 +122,17 @@ export async function createMachines(
     );
     for (const r of results) if (r.status === "fulfilled") created.push(r.value.metadata?.name ?? "");
     const failed = results.find((r) => r.status === "rejected");
-    if (failed) return { created, error: failed.reason };
+    if (failed) return { done: created, error: failed.reason };
     batch *= 2;
   }
-  return { created };
+  return { done: created };
 }
 
 /** Deletes machines, up to BURST_REPLICAS calls at once; returns the names deleted and the first error. */
 export async function deleteMachines(
   machines: readonly Machine[],
   deps: SetDeps,
-): Promise<{ deleted: string[]; error?: unknown }> {
+): Promise<{ done: string[]; error?: unknown }> {
   const results = await mapLimit(machines, BURST_REPLICAS, async (m) => {
     const meta = m.metadata ?? {};
     await deps.client.delete(MachineResources.machines, meta.namespace, meta.name ?? "", {
@@ -142,5 +142,5 @@ export async function deleteMachines(
   });
   const deleted = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
   const failed = results.find((r) => r.status === "rejected");
-  return failed ? { deleted, error: failed.reason } : { deleted };
+  return failed ? { done: deleted, error: failed.reason } : { done: deleted };
 }
