@@ -92,6 +92,8 @@ describe("Informer on a real apiserver", () => {
 
     await admin.patch(Resources.configMaps, ns, "a", { data: { v: "2" } });
     await eventually(() => expect(informer.store.get("default/a")?.data).toEqual({ v: "2" }));
+    // The apiserver sends managedFields with every object; the cache keeps none (listed or watched).
+    expect(informer.store.list().every((o) => o.metadata && !("managedFields" in o.metadata))).toBe(true);
 
     // Restart the whole control plane: the watch breaks and must resume on its own.
     await plane.restart();
