@@ -29,6 +29,7 @@ import { startVirtualCloud } from "../../src/localplane/virtual-cloud.ts";
 import { Informer } from "../../src/runtime/cache/informer.ts";
 import { KubeClient, type KubeObject } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
+import { sampleUserData } from "../../src/cli/sample.ts";
 import { mapLimit } from "../../src/controllers/common/owners.ts";
 import { lineChart } from "./chart.ts";
 import { delta, parseMetrics, sumBy } from "./metrics.ts";
@@ -56,7 +57,8 @@ await admin.create(Resources.secrets, {
   apiVersion: "v1",
   kind: "Secret",
   metadata: { name: "worker", namespace: ns },
-  stringData: { userData: "#cloud-config\n" },
+  // The sample pool's cloud-config: the node simulator joins with the bootstrap token in it.
+  stringData: { userData: await sampleUserData(admin) },
 });
 for (const name of ["small", "large"]) {
   await admin.create(MachineResources.machineClasses, {
@@ -124,7 +126,18 @@ const running = (cls?: string): number =>
 const t0 = performance.now();
 const elapsed = (): number => (performance.now() - t0) / 1000;
 const series: [number, number][] = [];
-const sampler = setInterval(() => series.push([elapsed(), running()]), 250);
+// A point when the count changes (and the one before it), so the chart keeps its steps.
+let lastCount = -1;
+let lastPoint: [number, number] = [0, 0];
+const sampler = setInterval(() => {
+  const point: [number, number] = [elapsed(), running()];
+  if (point[1] !== lastCount) {
+    if (series.at(-1) !== lastPoint) series.push(lastPoint);
+    series.push(point);
+    lastCount = point[1];
+  }
+  lastPoint = point;
+}, 250);
 
 const scrapeClient = async () => parseMetrics((await httpCall(metricsUrl)).body);
 const scrapeServer = async () =>
