@@ -18,7 +18,7 @@ import { createFlow } from "./create.ts";
 import { deletionFlow } from "./delete.ts";
 import type { FlowDeps, NodeObject } from "./deps.ts";
 import { healthFlow } from "./health.ts";
-import { DEPLOYMENT_INDEX, replacementPermit } from "./replacements.ts";
+import { DEPLOYMENT_INDEX, ReplacementPermits } from "./replacements.ts";
 import { phaseOf, withOperation } from "./status.ts";
 import { writeObject, writeStatus } from "./write.ts";
 
@@ -71,6 +71,7 @@ export class MachineController {
     this.nodes = deps.target
       ? manager.informer<NodeObject>(Resources.nodes, { client: deps.target })
       : undefined;
+    const permits = new ReplacementPermits(this.machines.store, deployments.store, deps.clock ?? realClock);
     this.#flow = {
       client: manager.client,
       target: deps.target,
@@ -78,7 +79,7 @@ export class MachineController {
       events: manager.events,
       config,
       clock: deps.clock ?? realClock,
-      replacementPermit: (m) => replacementPermit(m, this.machines.store, deployments.store),
+      replacementPermit: (m) => permits.permit(m),
     };
     const common = { workers: config.concurrentSyncs, logger: manager.logger, metrics: manager.metrics };
     this.#lifecycle = new Controller({
