@@ -1,5 +1,6 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import type { DestinationStream } from "pino";
+import { collectDefaultMetrics } from "prom-client";
 import {
   defaultMachineControllerConfig,
   type MachineControllerConfig,
@@ -183,6 +184,8 @@ export function managerFromFlags(
       : {}),
   });
   const metrics = manager.metrics;
+  // The process's own metrics (process_*, nodejs_*): one process, one manager here.
+  collectDefaultMetrics({ register: metrics.registry });
   const target =
     opts.target === "none" || targetPath === "none"
       ? undefined

@@ -219,6 +219,9 @@ async function phase(name: string, action: () => Promise<unknown>, done: () => b
       ),
     },
     sproutPeakRssMiB: await peakRssMiB(),
+    sproutHeapUsedMiB: Math.round(
+      (c1.find((m) => m.name === "nodejs_heap_size_used_bytes")?.value ?? 0) / 2 ** 20,
+    ),
     sproutWrites: writes,
     floorSeconds: await floorSeconds(writes, name),
   };
