@@ -30,6 +30,30 @@ export default defineConfig({
           maxWorkers: 2,
         },
       },
+      {
+        // The driver conformance suite, once per plugin and backend (each file starts its own).
+        test: {
+          name: "conformance",
+          include: ["test/conformance/**/*.test.ts"],
+          exclude: ["test/conformance/**/*.localstack.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          maxWorkers: 2,
+        },
+      },
+      // `npm run test:localstack` only: the same suite against LocalStack.
+      ...(process.env.SPROUT_LOCALSTACK === "1"
+        ? [
+            {
+              test: {
+                name: "localstack",
+                include: ["test/conformance/**/*.localstack.test.ts"],
+                testTimeout: 120_000,
+                hookTimeout: 300_000,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

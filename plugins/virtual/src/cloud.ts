@@ -54,6 +54,11 @@ export class VirtualCloud {
     return this.#version;
   }
 
+  /** True with the configured probability of losing a create's answer. */
+  loseAnswer(): boolean {
+    return this.faults.lostAnswerRate > 0 && this.#random() < this.faults.lostAnswerRate;
+  }
+
   /** Throws a 429 with the configured probability. */
   maybeThrottle(): void {
     if (this.faults.throttleRate > 0 && this.#random() < this.faults.throttleRate) {

@@ -1,7 +1,8 @@
 /**
  * The virtual cloud as its own process:
  *   node plugins/virtual/src/server-main.ts --port 0 --state-file vms.json [--token T]
- *     [--create-latency-ms N] [--delete-latency-ms N] [--failure-rate F] [--throttle-rate F] [--quota N]
+ *     [--create-latency-ms N] [--delete-latency-ms N] [--failure-rate F] [--throttle-rate F]
+ *     [--lost-answer-rate F] [--quota N]
  * Prints {"endpoint": "http://127.0.0.1:<port>"} on stdout once it listens.
  */
 import { parseArgs } from "node:util";
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     "delete-latency-ms": { type: "string", default: "0" },
     "failure-rate": { type: "string", default: "0" },
     "throttle-rate": { type: "string", default: "0" },
+    "lost-answer-rate": { type: "string", default: "0" },
     quota: { type: "string", default: "-1" },
   },
 });
@@ -29,6 +31,7 @@ Object.assign(cloud.faults, {
   deleteLatencyMs: Number(values["delete-latency-ms"]),
   failureRate: Number(values["failure-rate"]),
   throttleRate: Number(values["throttle-rate"]),
+  lostAnswerRate: Number(values["lost-answer-rate"]),
   quota: Number(values.quota),
 });
 const server = new CloudServer(cloud, values.token ? { token: values.token } : {});

@@ -4,6 +4,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CloudFailure, type VirtualCloud } from "./cloud.ts";
 import type { CreateVmInput, Faults } from "./types.ts";
 
+/** A response body that is never sent: the connection is dropped instead. */
+const LOST = Symbol("lost answer");
+
 /**
  * The virtual cloud's HTTP API (JSON):
  *   POST /vms, GET /vms?name=&tag=k=v, GET /vms/:id, DELETE /vms/:id,
@@ -37,6 +40,10 @@ export class CloudServer {
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const { status, body } = await this.#route(req);
+      if (body === LOST) {
+        res.socket?.destroy();
+        return;
+      }
       send(res, status, body);
     } catch (err) {
       if (err instanceof CloudFailure) send(res, err.status, err.body);
@@ -74,7 +81,7 @@ export class CloudServer {
     const wait = (ms: number): Promise<void> => sleep(ms);
     if (req.method === "POST" && !id) {
       const { vm, created } = await this.#cloud.create((await readJson(req)) as CreateVmInput, wait);
-      return { status: created ? 201 : 200, body: vm };
+      return { status: created ? 201 : 200, body: created && this.#cloud.loseAnswer() ? LOST : vm };
     }
     if (req.method === "GET" && !id) {
       const tags = Object.fromEntries(

@@ -41,6 +41,8 @@ export interface Faults {
   failureRate: number;
   /** Probability (0..1) that any call is throttled (HTTP 429). */
   throttleRate: number;
+  /** Probability (0..1) that a create makes its VM but the answer is lost (the connection drops). */
+  lostAnswerRate: number;
   /** Most VMs that may exist (not terminated) at once; -1 for no limit. */
   quota: number;
 }
@@ -50,6 +52,7 @@ export const DEFAULT_FAULTS: Faults = {
   deleteLatencyMs: 0,
   failureRate: 0,
   throttleRate: 0,
+  lostAnswerRate: 0,
   quota: -1,
 };
 
