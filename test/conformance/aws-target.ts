@@ -3,7 +3,14 @@ import { RunInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import type { MachineClass } from "../../src/api/index.ts";
 import type { Driver, SecretData } from "../../src/driver/driver.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
-import { type Ec2World, liveInstances, prepareEc2World, rawEc2, userWithoutRights } from "../env/aws.ts";
+import {
+  awsProviderSpec,
+  type Ec2World,
+  liveInstances,
+  prepareEc2World,
+  rawEc2,
+  userWithoutRights,
+} from "../env/aws.ts";
 import { Ec2FaultProxy } from "../env/ec2-faults.ts";
 import { type ConformanceTarget, type ErrorCase, testMachine } from "./suite.ts";
 
@@ -30,21 +37,6 @@ export interface AwsConformance {
 
 export const REGION = "eu-west-1";
 export const USER_DATA = "#cloud-config\nruncmd:\n- echo joined by sprout\n";
-
-/** A Gardener-style AWS providerSpec for the emulated world. */
-export function awsProviderSpec(world: Ec2World, cluster: string): Record<string, unknown> {
-  return {
-    ami: world.ami,
-    region: world.region,
-    machineType: "m5.large",
-    iam: { name: world.instanceProfile },
-    keyName: world.keyName,
-    networkInterfaces: [{ subnetID: world.subnetId, securityGroupIDs: [world.securityGroupId] }],
-    blockDevices: [{ ebs: { volumeSize: 50, volumeType: "gp3", encrypted: true } }],
-    tags: { [`kubernetes.io/cluster/${cluster}`]: "1", "kubernetes.io/role/node": "1", team: "sprout" },
-    instanceMetadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2 },
-  };
-}
 
 /** Sets up the emulated world, the fault proxy in front of the emulator and the plugin as the registry loads it. */
 export async function awsConformance(backend: AwsBackend): Promise<AwsConformance> {

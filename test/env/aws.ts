@@ -31,6 +31,21 @@ export interface Ec2World {
   readonly keyName: string;
 }
 
+/** A Gardener-style AWS providerSpec for the emulated world, its VMs tagged for `cluster`. */
+export function awsProviderSpec(world: Ec2World, cluster: string): Record<string, unknown> {
+  return {
+    ami: world.ami,
+    region: world.region,
+    machineType: "m5.large",
+    iam: { name: world.instanceProfile },
+    keyName: world.keyName,
+    networkInterfaces: [{ subnetID: world.subnetId, securityGroupIDs: [world.securityGroupId] }],
+    blockDevices: [{ ebs: { volumeSize: 50, volumeType: "gp3", encrypted: true } }],
+    tags: { [`kubernetes.io/cluster/${cluster}`]: "1", "kubernetes.io/role/node": "1", team: "sprout" },
+    instanceMetadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2 },
+  };
+}
+
 /** An SDK client straight to the emulator, for arranging and checking what the tests look at. */
 export function rawEc2(endpoint: string, region: string): EC2Client {
   return new EC2Client({ endpoint, region, credentials: TEST_CREDENTIALS, maxAttempts: 1 });

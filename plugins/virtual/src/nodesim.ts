@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import type { NodeJoin, NodeTaint } from "sprout/bootstrap";
 import { bootFromUserData } from "./boot.ts";
-import type { CloudClient } from "./client.ts";
-import { MACHINE_TYPES, providerIdOf, type Vm } from "./types.ts";
+import { MACHINE_TYPES, providerIdOf, type VmState } from "./types.ts";
 
 /** A Node as the simulator writes it (core/v1 subset). */
 export interface SimNode {
@@ -79,8 +78,33 @@ export interface NodeApi {
   removePod(namespace: string, name: string): Promise<void>;
 }
 
+/** A VM as the simulator needs to know it; the virtual cloud's VMs are such. */
+export interface SimVm {
+  readonly id: string;
+  /** The name its Node registers with. */
+  readonly name: string;
+  readonly zone: string;
+  readonly machineType: string;
+  readonly state: VmState;
+  readonly launchTime: string;
+  /** base64 user data; how the node joins is read from it. */
+  readonly userData?: string;
+  /** The Node's spec.providerID; the virtual cloud's form when unset. */
+  readonly providerID?: string;
+}
+
+/** Where the simulator learns of VMs: the virtual cloud's change feed (CloudClient) or another cloud's. */
+export interface VmFeed {
+  /** VMs changed after version `since` (terminated ones included); may wait up to waitMs for one. */
+  changes(
+    since: number,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<{ version: number; vms: readonly SimVm[] }>;
+}
+
 export interface NodeSimulatorOptions {
-  readonly cloud: CloudClient;
+  readonly cloud: VmFeed;
   readonly nodes: NodeApi;
   /** Time from a VM running to its Node registering. Default 2 s. */
   readonly bootDelayMs?: number;
@@ -104,7 +128,7 @@ export interface NodeSimulatorOptions {
 }
 
 interface Managed {
-  vm: Vm;
+  vm: SimVm;
   /** How the node joins, from its user data; undefined when the user data says nothing about it. */
   join: NodeJoin | undefined;
   /** What the node would print on its console while booting (never a token). */
@@ -119,7 +143,7 @@ interface Managed {
 const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 
 /**
- * A kwok-like node simulator for the virtual cloud: every running VM registers as a Node (its
+ * A kwok-like node simulator for the virtual cloud (or any VM feed): every running VM registers as a Node (its
  * providerID, labels, capacity, Ready condition) after a boot delay, renews its node Lease and
  * refreshes its status like a kubelet, and disappears when the VM terminates. A VM whose user
  * data carries a bootstrap kubeconfig or token joins as a kubelet does: TLS bootstrap with the
@@ -203,13 +227,13 @@ export class NodeSimulator {
         for (const vm of vms) await this.#observe(vm);
       } catch (err) {
         if (signal.aborted) return;
-        this.#opts.onError?.(err, "following the virtual cloud");
+        this.#opts.onError?.(err, "following the VM feed");
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
   }
 
-  async #observe(vm: Vm): Promise<void> {
+  async #observe(vm: SimVm): Promise<void> {
     const name = vm.name;
     if (vm.state === "terminated") {
       const m = this.#managed.get(name);
@@ -223,7 +247,7 @@ export class NodeSimulator {
       return;
     const delay = (this.#opts.bootDelayMs ?? 2000) + Math.random() * (this.#opts.bootJitterMs ?? 0);
     const registerAt = Math.max(Date.now(), Date.parse(vm.launchTime)) + delay;
-    const boot = bootFromUserData(vm.userData);
+    const boot = bootFromUserData(vm.userData ?? "");
     this.#managed.set(name, {
       vm,
       join: boot.join,
@@ -346,7 +370,7 @@ export class NodeSimulator {
         },
       },
       spec: {
-        providerID: providerIdOf(m.vm),
+        providerID: m.vm.providerID ?? providerIdOf(m.vm),
         ...(m.join && m.join.taints.length > 0 ? { taints: [...m.join.taints] } : {}),
       },
       status: { ...this.#status(m), conditions: [...m.conditions.values()] },
