@@ -17,6 +17,10 @@ case "$step" in
     npm run --silent typecheck
     npx vitest run "$@"
     ;;
+  test-localstack)
+    # The driver conformance suite against LocalStack (installed into the cache on first use).
+    SPROUT_LOCALSTACK=1 exec npx vitest run --project localstack "$@"
+    ;;
   tools)
     exec node src/cli/main.ts tools "$@"
     ;;

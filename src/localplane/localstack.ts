@@ -1,0 +1,118 @@
+import { existsSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { cacheDir } from "./cache.ts";
+import { httpCall } from "./http.ts";
+import { withFileLock } from "./lock.ts";
+import { freePort, portIsFree } from "./ports.ts";
+import { ManagedProcess } from "./processes.ts";
+import { type Progress, stderrProgress } from "./progress.ts";
+import { run } from "./tools.ts";
+
+/**
+ * The LocalStack release sprout checks the AWS plugin against (PyPI localstack-core, host mode).
+ * It is the newest that runs on Python 3.11: localstack-core 2026.3.0 uses Python 3.12 syntax.
+ */
+export const LOCALSTACK_VERSION = "4.14.0";
+/**
+ * Its dependencies are installed as PyPI had them the day after its release: later cbor2 (6.x)
+ * and pyOpenSSL (26.x) releases break its start-up.
+ */
+export const LOCALSTACK_DEPENDENCIES_AS_OF = "2026-02-27T00:00:00Z";
+/** A pip that knows --uploaded-prior-to. */
+const PIP_VERSION = "26.3";
+/** LocalStack's usual gateway port; another free port is taken when it is busy. */
+export const LOCALSTACK_PORT = 4566;
+
+/** Creates (once) a virtualenv in the cache with localstack-core[runtime] and returns its python. */
+export async function ensureLocalStack(
+  opts: { progress?: Progress; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
+  const env = opts.env ?? process.env;
+  const progress = opts.progress ?? stderrProgress;
+  const venv = join(cacheDir(env), "venv", `localstack-${LOCALSTACK_VERSION}`);
+  const python = join(venv, "bin", "python");
+  const done = join(venv, ".installed");
+  if (existsSync(done)) return python;
+  await mkdir(join(cacheDir(env), "venv"), { recursive: true });
+  await withFileLock(`${venv}.lock`, async () => {
+    if (existsSync(done)) return;
+    progress(`installing localstack-core[runtime]==${LOCALSTACK_VERSION} into ${venv} (about 500 MB)`);
+    await rm(venv, { recursive: true, force: true });
+    await run(env.SPROUT_PYTHON ?? "python3", ["-m", "venv", venv], { env });
+    const pip = join(venv, "bin", "pip");
+    const quiet = ["--disable-pip-version-check", "-q"];
+    await run(pip, ["install", ...quiet, `pip==${PIP_VERSION}`], { env });
+    await run(
+      pip,
+      [
+        "install",
+        ...quiet,
+        "--uploaded-prior-to",
+        LOCALSTACK_DEPENDENCIES_AS_OF,
+        `localstack-core[runtime]==${LOCALSTACK_VERSION}`,
+      ],
+      { env },
+    );
+    await run("touch", [done]);
+    progress(`installed LocalStack ${LOCALSTACK_VERSION}`);
+  });
+  return python;
+}
+
+/** LocalStack's runtime on the host (no Docker), serving EC2 (its EC2 is moto's) and IAM. */
+export class LocalStackServer {
+  readonly endpoint: string;
+  readonly #proc: ManagedProcess;
+
+  private constructor(endpoint: string, proc: ManagedProcess) {
+    this.endpoint = endpoint;
+    this.#proc = proc;
+  }
+
+  /** Starts LocalStack on 127.0.0.1:4566 (or a free port when that is busy); `dir` holds its state and log. */
+  static async start(
+    dir: string,
+    opts: { progress?: Progress; env?: NodeJS.ProcessEnv } = {},
+  ): Promise<LocalStackServer> {
+    const python = await ensureLocalStack(opts);
+    const port = (await portIsFree(LOCALSTACK_PORT)) ? LOCALSTACK_PORT : await freePort();
+    const proc = await ManagedProcess.start({
+      name: "localstack",
+      command: python,
+      args: ["-m", "localstack.runtime.main"],
+      dir,
+      env: { ...(opts.env ?? process.env), ...localStackEnv(dir, port) },
+    });
+    const server = new LocalStackServer(`http://127.0.0.1:${port}`, proc);
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      if (!proc.running) throw new Error(`LocalStack exited during start-up:\n${proc.logTail()}`);
+      const res = await httpCall(`${server.endpoint}/_localstack/health`).catch(() => undefined);
+      if (res?.status === 200) return server;
+      await sleep(250);
+    }
+    await proc.stop();
+    throw new Error(`LocalStack was not ready within 120 s:\n${proc.logTail()}`);
+  }
+
+  async stop(): Promise<void> {
+    await this.#proc.stop();
+  }
+}
+
+/** LocalStack's settings for a host-mode run that touches nothing beyond loopback and `dir`. */
+export function localStackEnv(dir: string, port: number): Record<string, string> {
+  return {
+    GATEWAY_LISTEN: `127.0.0.1:${port}`,
+    SERVICES: "ec2,iam",
+    FILESYSTEM_ROOT: join(dir, "state"),
+    // No DNS server on 0.0.0.0:53, no certificate download, no usage events.
+    DNS_ADDRESS: "0",
+    SKIP_SSL_CERT_DOWNLOAD: "1",
+    DISABLE_EVENTS: "1",
+    // Its moto validates instance types, as EC2 does.
+    MOTO_EC2_ENABLE_INSTANCE_TYPE_VALIDATION: "true",
+  };
+}
