@@ -190,10 +190,13 @@ export class AwsDriver implements Driver {
     return Promise.resolve({ volumeIDs: volumeIdsOf(req.pvSpecs) });
   }
 
-  /** The machine's one live instance; NotFound when there is none, OutOfRange when several. */
+  /**
+   * The machine's one live instance: the providerID's, or (without an AWS providerID) the ones
+   * tagged with its name. NotFound when there is none, OutOfRange when several.
+   */
   async #one(ctx: Context, machine: Machine): Promise<Instance> {
     const name = nameOf(machine);
-    const instances = machine.spec.providerID
+    const instances = instanceIdOf(machine.spec.providerID)
       ? await this.#byProviderID(ctx, machine.spec.providerID)
       : await this.#byName(ctx, name);
     const [instance, ...more] = instances;
