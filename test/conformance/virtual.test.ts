@@ -7,7 +7,7 @@ import type { Driver, SecretData } from "../../src/driver/driver.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
 import { CloudClient } from "../../plugins/virtual/src/client.ts";
 import { DEFAULT_FAULTS } from "../../plugins/virtual/src/types.ts";
-import { startVirtualCloud, type VirtualCloudProcess } from "../env/virtual-cloud.ts";
+import { startVirtualCloud, type VirtualCloudProcess } from "../../src/localplane/virtual-cloud.ts";
 import { type ConformanceTarget, driverConformance, testMachine } from "./suite.ts";
 
 const TOKEN = "virtual-cloud-conformance-token";

@@ -12,7 +12,7 @@ import { Manager } from "../../src/runtime/manager/manager.ts";
 import { awsProviderSpec, type Ec2World, prepareEc2World, rawEc2, startOwnMoto } from "./aws.ts";
 import { Ec2VmFeed } from "./ec2-feed.ts";
 import { adminKubeConfig } from "./index.ts";
-import { nodeApi } from "./nodes.ts";
+import { nodeApi } from "../../src/localplane/node-api.ts";
 
 /** Every sprout controller driving EC2 on moto through the AWS plugin, with simulated kubelets. */
 export interface AwsRig {
