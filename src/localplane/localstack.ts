@@ -1,14 +1,11 @@
-import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { cacheDir } from "./cache.ts";
 import { httpCall } from "./http.ts";
-import { withFileLock } from "./lock.ts";
 import { freePort, portIsFree } from "./ports.ts";
 import { ManagedProcess } from "./processes.ts";
-import { type Progress, stderrProgress } from "./progress.ts";
+import type { Progress } from "./progress.ts";
 import { run } from "./tools.ts";
+import { ensureVenv, PIP_QUIET } from "./venv.ts";
 
 /**
  * The LocalStack release sprout checks the AWS plugin against (PyPI localstack-core, host mode).
@@ -29,36 +26,17 @@ export const LOCALSTACK_PORT = 4566;
 export async function ensureLocalStack(
   opts: { progress?: Progress; env?: NodeJS.ProcessEnv } = {},
 ): Promise<string> {
-  const env = opts.env ?? process.env;
-  const progress = opts.progress ?? stderrProgress;
-  const venv = join(cacheDir(env), "venv", `localstack-${LOCALSTACK_VERSION}`);
-  const python = join(venv, "bin", "python");
-  const done = join(venv, ".installed");
-  if (existsSync(done)) return python;
-  await mkdir(join(cacheDir(env), "venv"), { recursive: true });
-  await withFileLock(`${venv}.lock`, async () => {
-    if (existsSync(done)) return;
-    progress(`installing localstack-core[runtime]==${LOCALSTACK_VERSION} into ${venv} (about 500 MB)`);
-    await rm(venv, { recursive: true, force: true });
-    await run(env.SPROUT_PYTHON ?? "python3", ["-m", "venv", venv], { env });
-    const pip = join(venv, "bin", "pip");
-    const quiet = ["--disable-pip-version-check", "-q"];
-    await run(pip, ["install", ...quiet, `pip==${PIP_VERSION}`], { env });
-    await run(
-      pip,
-      [
-        "install",
-        ...quiet,
-        "--uploaded-prior-to",
-        LOCALSTACK_DEPENDENCIES_AS_OF,
-        `localstack-core[runtime]==${LOCALSTACK_VERSION}`,
-      ],
-      { env },
-    );
-    await run("touch", [done]);
-    progress(`installed LocalStack ${LOCALSTACK_VERSION}`);
-  });
-  return python;
+  const venv = await ensureVenv(
+    `localstack-${LOCALSTACK_VERSION}`,
+    async (pip, env) => {
+      await run(pip, ["install", ...PIP_QUIET, `pip==${PIP_VERSION}`], { env });
+      const pkg = `localstack-core[runtime]==${LOCALSTACK_VERSION}`;
+      const asOf = ["--uploaded-prior-to", LOCALSTACK_DEPENDENCIES_AS_OF];
+      await run(pip, ["install", ...PIP_QUIET, ...asOf, pkg], { env });
+    },
+    { ...opts, what: `localstack-core[runtime]==${LOCALSTACK_VERSION} (about 500 MB)` },
+  );
+  return join(venv, "bin", "python");
 }
 
 /** LocalStack's runtime on the host (no Docker), serving EC2 (its EC2 is moto's) and IAM. */

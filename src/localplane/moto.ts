@@ -1,14 +1,11 @@
-import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { cacheDir } from "./cache.ts";
 import { httpCall } from "./http.ts";
-import { withFileLock } from "./lock.ts";
 import { freePort } from "./ports.ts";
 import { ManagedProcess } from "./processes.ts";
-import { type Progress, stderrProgress } from "./progress.ts";
+import type { Progress } from "./progress.ts";
 import { run } from "./tools.ts";
+import { ensureVenv, PIP_QUIET } from "./venv.ts";
 
 /** The moto release sprout tests EC2 against (PyPI moto[server]). */
 export const MOTO_VERSION = "5.2.5";
@@ -17,30 +14,14 @@ export const MOTO_VERSION = "5.2.5";
 export async function ensureMoto(
   opts: { progress?: Progress; env?: NodeJS.ProcessEnv } = {},
 ): Promise<string> {
-  const env = opts.env ?? process.env;
-  const progress = opts.progress ?? stderrProgress;
-  const venv = join(cacheDir(env), "venv", `moto-${MOTO_VERSION}`);
-  const server = join(venv, "bin", "moto_server");
-  const done = join(venv, ".installed");
-  if (existsSync(done)) return server;
-  await mkdir(join(cacheDir(env), "venv"), { recursive: true });
-  await withFileLock(`${venv}.lock`, async () => {
-    if (existsSync(done)) return;
-    progress(`installing moto[server]==${MOTO_VERSION} into ${venv}`);
-    await rm(venv, { recursive: true, force: true });
-    const python = env.SPROUT_PYTHON ?? "python3";
-    await run(python, ["-m", "venv", venv], { env });
-    await run(
-      join(venv, "bin", "pip"),
-      ["install", "--disable-pip-version-check", "-q", `moto[server]==${MOTO_VERSION}`],
-      {
-        env,
-      },
-    );
-    await run("touch", [done]);
-    progress(`installed moto ${MOTO_VERSION}`);
-  });
-  return server;
+  const venv = await ensureVenv(
+    `moto-${MOTO_VERSION}`,
+    async (pip, env) => {
+      await run(pip, ["install", ...PIP_QUIET, `moto[server]==${MOTO_VERSION}`], { env });
+    },
+    { ...opts, what: `moto[server]==${MOTO_VERSION}` },
+  );
+  return join(venv, "bin", "moto_server");
 }
 
 /** A moto server on loopback speaking AWS's wire protocols (EC2 among them). */
