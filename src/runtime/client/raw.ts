@@ -1,4 +1,4 @@
-import { request, type RequestOptions } from "node:https";
+import { Agent, type AgentOptions, request, type RequestOptions } from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
 
 /** An error response of the Kubernetes API, with its HTTP status and Status object. */
@@ -25,6 +25,26 @@ export interface RawRequest {
   readonly query?: Record<string, string>;
 }
 
+const agents = new WeakMap<KubeConfig, Agent>();
+
+/**
+ * The kubeconfig's credentials on the request, over one keep-alive connection pool per kubeconfig.
+ * client-node's applyToHTTPSOptions makes a new Agent for every call, which means a new TCP and TLS
+ * handshake (client certificate included) for every request; sprout reuses connections as client-go
+ * does. A cluster reached through a proxy keeps the proxy agent client-node made.
+ */
+async function withCredentials(kc: KubeConfig, options: RequestOptions): Promise<void> {
+  await kc.applyToHTTPSOptions(options);
+  if (kc.getCurrentCluster()?.proxyUrl || !(options.agent instanceof Agent)) return;
+  let agent = agents.get(kc);
+  if (!agent) {
+    const tls = (options.agent as Agent & { options: AgentOptions }).options;
+    agent = new Agent({ ...tls, keepAlive: true, maxFreeSockets: 64 });
+    agents.set(kc, agent);
+  }
+  options.agent = agent;
+}
+
 /**
  * Sends a JSON request to the cluster's apiserver as-is, with the kubeconfig's credentials. Unlike
  * the generated clients it never re-serialises objects through client-side models, so fields the
@@ -49,7 +69,7 @@ export async function rawRequest<T = unknown>(kc: KubeConfig, req: RawRequest): 
           }),
     },
   };
-  await kc.applyToHTTPSOptions(options);
+  await withCredentials(kc, options);
   return new Promise<T>((resolve, reject) => {
     const r = request(url, options, (res) => {
       let text = "";
@@ -100,7 +120,7 @@ export async function rawWatch<T>(
   const url = new URL(path, cluster.server);
   for (const [k, v] of Object.entries({ ...query, watch: "true" })) url.searchParams.set(k, v);
   const options: RequestOptions = { method: "GET", headers: { Accept: "application/json" } };
-  await kc.applyToHTTPSOptions(options);
+  await withCredentials(kc, options);
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const finish = (err?: Error): void => {
