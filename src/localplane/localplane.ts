@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { cacheDir } from "./cache.ts";
 import { httpCall } from "./http.ts";
@@ -205,15 +204,8 @@ export class LocalPlane {
 
   async #waitFor(name: string, ready: () => Promise<boolean>): Promise<void> {
     const proc = this.#procs.find((p) => p.name === name);
-    const deadline = Date.now() + (this.#opts.readyTimeoutMs ?? 60_000);
-    while (Date.now() < deadline) {
-      if (proc && !proc.running) throw new Error(`${name} exited during start-up:\n${proc.logTail()}`);
-      if (await ready().catch(() => false)) return;
-      await sleep(100);
-    }
-    throw new Error(
-      `${name} was not ready within ${this.#opts.readyTimeoutMs ?? 60_000} ms:\n${proc?.logTail()}`,
-    );
+    if (!proc) throw new Error(`${name} was not started`);
+    await proc.waitReady(ready, this.#opts.readyTimeoutMs ?? 60_000);
   }
 
   #etcdArgs(): string[] {

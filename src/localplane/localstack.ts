@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { httpCall } from "./http.ts";
 import { freePort, portIsFree } from "./ports.ts";
 import { ManagedProcess } from "./processes.ts";
@@ -64,15 +63,10 @@ export class LocalStackServer {
       env: { ...(opts.env ?? process.env), ...localStackEnv(dir, port) },
     });
     const server = new LocalStackServer(`http://127.0.0.1:${port}`, proc);
-    const deadline = Date.now() + 120_000;
-    while (Date.now() < deadline) {
-      if (!proc.running) throw new Error(`LocalStack exited during start-up:\n${proc.logTail()}`);
-      const res = await httpCall(`${server.endpoint}/_localstack/health`).catch(() => undefined);
-      if (res?.status === 200) return server;
-      await sleep(250);
-    }
-    await proc.stop();
-    throw new Error(`LocalStack was not ready within 120 s:\n${proc.logTail()}`);
+    const ready = async (): Promise<boolean> =>
+      (await httpCall(`${server.endpoint}/_localstack/health`)).status === 200;
+    await proc.waitReady(ready, 120_000, 250);
+    return server;
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { httpCall } from "./http.ts";
 import { freePort } from "./ports.ts";
 import { ManagedProcess } from "./processes.ts";
@@ -49,15 +48,10 @@ export class MotoServer {
       env: { ...(opts.env ?? process.env), MOTO_ENABLE_KEYPAIR_VALIDATION: "false" },
     });
     const moto = new MotoServer(`http://127.0.0.1:${port}`, proc);
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if (!proc.running) throw new Error(`moto exited during start-up:\n${proc.logTail()}`);
-      const res = await httpCall(`${moto.endpoint}/moto-api/data.json`).catch(() => undefined);
-      if (res?.status === 200) return moto;
-      await sleep(200);
-    }
-    await proc.stop();
-    throw new Error(`moto was not ready within 60 s:\n${proc.logTail()}`);
+    const ready = async (): Promise<boolean> =>
+      (await httpCall(`${moto.endpoint}/moto-api/data.json`)).status === 200;
+    await proc.waitReady(ready, 60_000, 200);
+    return moto;
   }
 
   get pid(): number {

@@ -48,6 +48,31 @@ describe("ManagedProcess", () => {
     expect(isAlive(proc.pid)).toBe(false);
   });
 
+  it("waits until ready, and fails with the log when the process dies or never gets ready", async () => {
+    const dir = await tempDir();
+    const quick = await ManagedProcess.start({ name: "quick", command: "sleep", args: ["60"], dir });
+    let polls = 0;
+    await quick.waitReady(() => Promise.resolve(++polls >= 3), 5_000, 10);
+    expect(polls).toBe(3);
+    await quick.stop();
+
+    const dying = await ManagedProcess.start({
+      name: "dying",
+      command: "sh",
+      args: ["-c", "echo bad flag; exit 3"],
+      dir,
+    });
+    await expect(dying.waitReady(() => Promise.resolve(false), 5_000, 10)).rejects.toThrow(
+      /dying exited during start-up:\n.*bad flag/s,
+    );
+
+    const slow = await ManagedProcess.start({ name: "slow", command: "sleep", args: ["60"], dir });
+    await expect(slow.waitReady(async () => Promise.reject(new Error("refused")), 200, 10)).rejects.toThrow(
+      /slow was not ready within 200 ms/,
+    );
+    expect(isAlive(slow.pid)).toBe(false);
+  });
+
   it("reports a command that cannot start", async () => {
     await expect(
       ManagedProcess.start({ name: "x", command: "/nonexistent/binary", args: [], dir: await tempDir() }),

@@ -122,6 +122,23 @@ export class ManagedProcess {
     }
   }
 
+  /**
+   * Polls `ready` until it answers true. When the process exits first or the timeout passes, stops
+   * it and fails with the log's tail. A `ready` that throws counts as not ready yet.
+   */
+  async waitReady(ready: () => Promise<boolean>, timeoutMs: number, pollMs = 100): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!this.running) throw new Error(`${this.name} exited during start-up:\n${this.logTail()}`);
+      if (await ready().catch(() => false)) return;
+      if (Date.now() > deadline) {
+        await this.stop();
+        throw new Error(`${this.name} was not ready within ${timeoutMs} ms:\n${this.logTail()}`);
+      }
+      await sleep(pollMs);
+    }
+  }
+
   /** The last lines of the process's log, for error messages. */
   logTail(lines = 20): string {
     try {

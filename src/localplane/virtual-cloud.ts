@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { repoRoot } from "./cache.ts";
 import { httpCall } from "./http.ts";
 import { freePort } from "./ports.ts";
@@ -32,13 +31,7 @@ export async function startVirtualCloud(
     dir,
   });
   const endpoint = `http://127.0.0.1:${p}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (!proc.running) throw new Error(`virtual cloud exited:\n${proc.logTail()}`);
-    const res = await httpCall(`${endpoint}/healthz`).catch(() => undefined);
-    if (res?.status === 200) break;
-    if (Date.now() > deadline) throw new Error(`virtual cloud did not answer:\n${proc.logTail()}`);
-    await sleep(50);
-  }
+  const ready = async (): Promise<boolean> => (await httpCall(`${endpoint}/healthz`)).status === 200;
+  await proc.waitReady(ready, 20_000, 50);
   return { endpoint, process: proc, stop: () => proc.stop() };
 }
