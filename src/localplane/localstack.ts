@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { httpCall } from "./http.ts";
 import { freePort, portIsFree } from "./ports.ts";
-import { ManagedProcess } from "./processes.ts";
+import { LoopbackServer, ManagedProcess } from "./processes.ts";
 import type { Progress } from "./progress.ts";
 import { run } from "./tools.ts";
 import { ensureVenv, PIP_QUIET } from "./venv.ts";
@@ -39,15 +39,7 @@ export async function ensureLocalStack(
 }
 
 /** LocalStack's runtime on the host (no Docker), serving EC2 (its EC2 is moto's) and IAM. */
-export class LocalStackServer {
-  readonly endpoint: string;
-  readonly #proc: ManagedProcess;
-
-  private constructor(endpoint: string, proc: ManagedProcess) {
-    this.endpoint = endpoint;
-    this.#proc = proc;
-  }
-
+export class LocalStackServer extends LoopbackServer {
   /** Starts LocalStack on 127.0.0.1:4566 (or a free port when that is busy); `dir` holds its state and log. */
   static async start(
     dir: string,
@@ -67,10 +59,6 @@ export class LocalStackServer {
       (await httpCall(`${server.endpoint}/_localstack/health`)).status === 200;
     await proc.waitReady(ready, 120_000, 250);
     return server;
-  }
-
-  async stop(): Promise<void> {
-    await this.#proc.stop();
   }
 }
 

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { httpCall } from "./http.ts";
 import { freePort } from "./ports.ts";
-import { ManagedProcess } from "./processes.ts";
+import { LoopbackServer, ManagedProcess } from "./processes.ts";
 import type { Progress } from "./progress.ts";
 import { run } from "./tools.ts";
 import { ensureVenv, PIP_QUIET } from "./venv.ts";
@@ -24,15 +24,7 @@ export async function ensureMoto(
 }
 
 /** A moto server on loopback speaking AWS's wire protocols (EC2 among them). */
-export class MotoServer {
-  readonly endpoint: string;
-  #proc: ManagedProcess;
-
-  private constructor(endpoint: string, proc: ManagedProcess) {
-    this.endpoint = endpoint;
-    this.#proc = proc;
-  }
-
+export class MotoServer extends LoopbackServer {
   /** Starts moto on a free port; `dir` holds its log and PID file. */
   static async start(
     dir: string,
@@ -54,17 +46,9 @@ export class MotoServer {
     return moto;
   }
 
-  get pid(): number {
-    return this.#proc.pid;
-  }
-
   /** Forgets every resource moto holds (between tests). */
   async reset(): Promise<void> {
     const res = await httpCall(`${this.endpoint}/moto-api/reset`, { method: "POST" });
     if (res.status !== 200) throw new Error(`moto reset failed: ${res.status} ${res.body}`);
-  }
-
-  async stop(): Promise<void> {
-    await this.#proc.stop();
   }
 }

@@ -149,6 +149,25 @@ export class ManagedProcess {
   }
 }
 
+/** A server process listening on loopback: where it answers, and how to stop it. */
+export class LoopbackServer {
+  readonly endpoint: string;
+  readonly process: ManagedProcess;
+
+  constructor(endpoint: string, process: ManagedProcess) {
+    this.endpoint = endpoint;
+    this.process = process;
+  }
+
+  get pid(): number {
+    return this.process.pid;
+  }
+
+  async stop(): Promise<void> {
+    await this.process.stop();
+  }
+}
+
 /**
  * Kills processes left behind under root/<plane>/pids by owners that died without cleaning up
  * (for example a test runner killed with SIGKILL), and removes those planes' folders when they were

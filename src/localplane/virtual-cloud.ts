@@ -2,13 +2,9 @@ import { join } from "node:path";
 import { repoRoot } from "./cache.ts";
 import { httpCall } from "./http.ts";
 import { freePort } from "./ports.ts";
-import { ManagedProcess } from "./processes.ts";
+import { LoopbackServer, ManagedProcess } from "./processes.ts";
 
-export interface VirtualCloudProcess {
-  readonly endpoint: string;
-  readonly process: ManagedProcess;
-  stop(): Promise<void>;
-}
+export type VirtualCloudProcess = LoopbackServer;
 
 /** Starts the virtual cloud as its own process (state in dir/vms.json) and waits until it answers. */
 export async function startVirtualCloud(
@@ -33,5 +29,5 @@ export async function startVirtualCloud(
   const endpoint = `http://127.0.0.1:${p}`;
   const ready = async (): Promise<boolean> => (await httpCall(`${endpoint}/healthz`)).status === 200;
   await proc.waitReady(ready, 20_000, 50);
-  return { endpoint, process: proc, stop: () => proc.stop() };
+  return new LoopbackServer(endpoint, proc);
 }

@@ -218,6 +218,16 @@ async function phase(name: string, action: () => Promise<unknown>, done: () => b
         n,
       ),
     },
+    reconcilesPerMachine: Object.fromEntries(
+      ["machine", "machine-termination", "machineset", "machinedeployment"].map((controller) => [
+        controller,
+        delta(
+          sumBy(c0, "controller_runtime_reconcile_total", "result", (l) => l.controller === controller),
+          sumBy(c1, "controller_runtime_reconcile_total", "result", (l) => l.controller === controller),
+          n,
+        ),
+      ]),
+    ),
     sproutPeakRssMiB: await peakRssMiB(),
     sproutHeapUsedMiB: Math.round(
       (c1.find((m) => m.name === "nodejs_heap_size_used_bytes")?.value ?? 0) / 2 ** 20,

@@ -3,7 +3,6 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import { NodeSimulator } from "../../plugins/virtual/src/nodesim.ts";
 import { installCrds } from "../../src/api/install.ts";
 import { MachineResources } from "../../src/api/resources.ts";
-import { defaultMachineControllerConfig } from "../../src/controllers/machine/config.ts";
 import { addControllers } from "../../src/controllers/index.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
 import { KubeClient } from "../../src/runtime/client/client.ts";
@@ -12,6 +11,7 @@ import { Manager } from "../../src/runtime/manager/manager.ts";
 import { awsProviderSpec, type Ec2World, prepareEc2World, rawEc2, startOwnMoto } from "./aws.ts";
 import { Ec2VmFeed } from "./ec2-feed.ts";
 import { adminKubeConfig } from "./index.ts";
+import { testMachineControllerConfig } from "./machines.ts";
 import { nodeApi } from "../../src/localplane/node-api.ts";
 
 /** Every sprout controller driving EC2 on moto through the AWS plugin, with simulated kubelets. */
@@ -54,14 +54,7 @@ export async function startAwsRig(namespace: string): Promise<AwsRig> {
     manager,
     target: new KubeClient(kc, { qps: 200, burst: 200 }),
     registry: new DriverRegistry({ context: { env: { AWS_ENDPOINT_URL_EC2: moto.endpoint } } }),
-    config: {
-      ...defaultMachineControllerConfig(namespace),
-      concurrentSyncs: 5,
-      shortRetryMs: 500,
-      mediumRetryMs: 2000,
-      longRetryMs: 10_000,
-      pendingRecheckMs: 1000,
-    },
+    config: testMachineControllerConfig(namespace),
     setWorkers: 5,
   });
   await manager.start();

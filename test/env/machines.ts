@@ -21,6 +21,18 @@ import { startVirtualCloud, type VirtualCloudProcess } from "../../src/localplan
 import { workerUserData } from "./worker-pool.ts";
 
 /** A machine controller on the shared control plane (control = target), the virtual cloud and the node simulator. */
+/** The machine controller's settings in tests: MCM's defaults with short retries. */
+export function testMachineControllerConfig(namespace: string): MachineControllerConfig {
+  return {
+    ...defaultMachineControllerConfig(namespace),
+    concurrentSyncs: 5,
+    shortRetryMs: 500,
+    mediumRetryMs: 2000,
+    longRetryMs: 10_000,
+    pendingRecheckMs: 1000,
+  };
+}
+
 export interface MachineRig {
   readonly client: KubeClient;
   readonly cloud: CloudClient;
@@ -58,15 +70,7 @@ export async function startMachineRig(
     registry: new DriverRegistry({
       context: { env: { SPROUT_VIRTUAL_CLOUD_ENDPOINT: cloudProcess.endpoint } },
     }),
-    config: {
-      ...defaultMachineControllerConfig(namespace),
-      concurrentSyncs: 5,
-      shortRetryMs: 500,
-      mediumRetryMs: 2000,
-      longRetryMs: 10_000,
-      pendingRecheckMs: 1000,
-      ...config,
-    },
+    config: { ...testMachineControllerConfig(namespace), ...config },
     setWorkers: 5,
   });
   await manager.start();

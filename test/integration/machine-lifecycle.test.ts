@@ -106,6 +106,48 @@ describe("machine controller on the virtual cloud", () => {
   });
 });
 
+describe("machine deletion on a stale cache", () => {
+  /** The manager's count of a controller's reconciles, by result ("" for all). */
+  const reconciles = async (controller: string, result = ""): Promise<number> =>
+    (await rig.manager.metrics.reconcileTotal.get()).values
+      .filter((v) => v.labels.controller === controller && (!result || v.labels.result === result))
+      .reduce((sum, v) => sum + v.value, 0);
+
+  it("takes a machine that is already gone for deleted, not for a failed reconcile", async () => {
+    const name = await newMachine();
+    const key = `${ns}/${name}`;
+    const store = rig.controller.machines.store;
+    await eventually(async () => expect(await phase(name)).toBe("Running"), { timeoutMs: 30_000 });
+    // A cached copy from the middle of its deletion, the finalizer still on, as a reconcile queued by
+    // the deletion's own writes can see it after the machine is gone.
+    let stale: Machine | undefined;
+    rig.controller.machines.addHandler({
+      update: (_, m) => {
+        if (m.metadata?.name === name && m.metadata.deletionTimestamp) stale ??= m;
+      },
+    });
+    await rig.client.delete(MachineResources.machines, ns, name);
+    await eventually(() => expect(store.get(key)).toBeUndefined(), { timeoutMs: 30_000 });
+    expect(stale?.metadata?.finalizers).toContain(Finalizers.machineControllerManager);
+    const [runs, failures] = [
+      await reconciles("machine-termination"),
+      await reconciles("machine-termination", "error"),
+    ];
+    store.upsert(stale as Machine & { metadata: { name: string } });
+    try {
+      // Any change of the class queues its machines, the stale one among them.
+      await rig.client.patch(MachineResources.machineClasses, ns, "small", {
+        metadata: { annotations: { touched: uniqueName("t") } },
+      });
+      await eventually(async () => expect(await reconciles("machine-termination")).toBeGreaterThan(runs));
+      expect(await reconciles("machine-termination", "error")).toBe(failures);
+      expect(await rig.cloud.findVms({ name })).toHaveLength(0);
+    } finally {
+      store.delete(stale as Machine & { metadata: { name: string } });
+    }
+  }, 60_000);
+});
+
 describe("machine controller input problems", () => {
   it("reports a class whose Secret is missing, and creates the machine once the Secret appears", async () => {
     await createVirtualClass(rig.client, ns, "late-secret", { secretRef: "late" });

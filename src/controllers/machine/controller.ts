@@ -8,7 +8,7 @@ import type { DriverRegistry } from "../../driver/registry.ts";
 import type { Informer } from "../../runtime/cache/informer.ts";
 import { Indexers, objectKey } from "../../runtime/cache/store.ts";
 import { type Clock, realClock } from "../../runtime/clock.ts";
-import type { KubeClient, KubeObject } from "../../runtime/client/client.ts";
+import { isNotFound, type KubeClient, type KubeObject } from "../../runtime/client/client.ts";
 import { Resources } from "../../runtime/client/resources.ts";
 import { Controller, type ReconcileContext, type Result } from "../../runtime/controller/controller.ts";
 import type { Manager } from "../../runtime/manager/manager.ts";
@@ -138,7 +138,30 @@ export class MachineController {
     if (!machine || !deleting(machine)) return undefined;
     const work = await this.#work(machine);
     if (!work) return { requeueAfter: this.#deps.config.shortRetryMs };
-    return deletionFlow(work, this.#flow);
+    try {
+      return await deletionFlow(work, this.#flow);
+    } catch (err) {
+      // A reconcile queued by the flow's own writes can run on a cached copy of a machine whose
+      // finalizer is already gone: its writes find nothing, and there is nothing left to do.
+      if (isNotFound(err) && (await this.#gone(machine))) return undefined;
+      throw err;
+    }
+  }
+
+  /** True when the API server no longer holds this machine (or holds a newer one of its name). */
+  async #gone(machine: Machine): Promise<boolean> {
+    const meta = machine.metadata ?? {};
+    try {
+      const live = await this.#flow.client.get<MachineObject>(
+        MachineResources.machines,
+        meta.namespace,
+        meta.name ?? "",
+      );
+      return live.metadata?.uid !== meta.uid;
+    } catch (err) {
+      if (isNotFound(err)) return true;
+      throw err;
+    }
   }
 
   async #ensureFinalizer(machine: Machine): Promise<Machine> {
