@@ -206,6 +206,11 @@ async function phase(name: string, action: () => Promise<unknown>, done: () => b
       sumBy(c1, "rest_client_requests_total", "verb"),
       n,
     ),
+    sproutWritesPerMachine: delta(
+      sumBy(c0, "rest_client_requests_total", "resource", (l) => WRITE_VERBS.has(l.verb ?? "")),
+      sumBy(c1, "rest_client_requests_total", "resource", (l) => WRITE_VERBS.has(l.verb ?? "")),
+      n,
+    ),
     apiserverRequestsPerMachine: {
       "machine.sapcloud.io": delta(
         sumBy(s0, "apiserver_request_total", "verb", machineGroup),

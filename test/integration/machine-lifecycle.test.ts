@@ -3,6 +3,7 @@ import { Finalizers, Labels } from "../../src/api/constants.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import { tokenIdOf } from "../../src/controllers/machine/bootstrap-token.ts";
+import type { NodeObject } from "../../src/controllers/machine/deps.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { eventually, failureStatus, testNamespace, uniqueName } from "../env/index.ts";
 import { createVirtualClass, createWorkerClass, type MachineRig, startMachineRig } from "../env/machines.ts";
@@ -66,6 +67,8 @@ describe("machine controller on the virtual cloud", () => {
         rig.client.get(Resources.secrets, "kube-system", `bootstrap-token-${tokenIdOf(name)}`),
       ),
     ).toBe(404);
+    const node = await rig.client.get<NodeObject>(Resources.nodes, undefined, name);
+    expect(node.metadata?.labels?.[Labels.nodeMachineName]).toBe(name);
 
     await rig.sim.makeNotReady(name);
     await eventually(async () => expect(await phase(name)).toBe("Unknown"), { timeoutMs: 20_000 });

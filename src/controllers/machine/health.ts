@@ -1,7 +1,6 @@
 import { Annotations, Labels, SetEventReasons, Taints } from "../../api/constants.ts";
 import { formatDuration } from "../../api/duration.ts";
 import type { Machine, MachineStatus } from "../../api/v1alpha1/machine.ts";
-import { Resources } from "../../runtime/client/resources.ts";
 import type { Result } from "../../runtime/controller/controller.ts";
 import { deleteBootstrapToken } from "./bootstrap-token.ts";
 import { creationTimeoutOf, healthTimeoutOf, nodeConditionsOf } from "./config.ts";
@@ -32,10 +31,7 @@ const sameConditions = (a: NodeConditions, b: NodeConditions): boolean =>
  */
 export async function healthFlow(machine: Machine, deps: FlowDeps): Promise<Result> {
   const node = deps.nodes?.store.get(machine.metadata?.labels?.[Labels.node] ?? "");
-  if (node) {
-    await labelNode(node, machine.metadata?.name ?? "", deps);
-    await syncNodeTemplate(machine, node, deps);
-  }
+  if (node) await syncNodeTemplate(machine, node, deps);
   const now = deps.clock.now();
   const { status, healthy } = observe(machine, node, deps);
   const change = transition(machine, node, healthy, now, deps);
@@ -210,14 +206,6 @@ async function joined(machine: Machine, now: number, deps: FlowDeps): Promise<vo
       ...meta,
       annotations: { ...meta.annotations, [Annotations.machineJoinDuration]: formatDuration(now - created) },
     },
-  });
-}
-
-/** Sets node.gardener.cloud/machine-name on the Node (so a Node finds its machine). */
-async function labelNode(node: NodeObject, machineName: string, deps: FlowDeps): Promise<void> {
-  if (!deps.target || node.metadata?.labels?.[Labels.nodeMachineName] === machineName) return;
-  await deps.target.patch(Resources.nodes, undefined, node.metadata?.name ?? "", {
-    metadata: { labels: { [Labels.nodeMachineName]: machineName } },
   });
 }
 

@@ -1,4 +1,4 @@
-import { Annotations } from "../../api/constants.ts";
+import { Annotations, Labels } from "../../api/constants.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import { deepEqual } from "../../runtime/client/patch.ts";
 import { Resources } from "../../runtime/client/resources.ts";
@@ -79,7 +79,8 @@ function nextTaints(
 /**
  * Keeps the Node's labels, annotations and taints in line with the machine's spec.nodeTemplate,
  * without replacing the machine: what the template had last time (recorded on the Node) and no
- * longer has is removed; what others put on the Node is left alone.
+ * longer has is removed; what others put on the Node is left alone. The same write sets the
+ * node.gardener.cloud/machine-name label, by which a Node finds its machine.
  */
 export async function syncNodeTemplate(machine: Machine, node: NodeObject, deps: FlowDeps): Promise<void> {
   if (!deps.target) return;
@@ -87,7 +88,10 @@ export async function syncNodeTemplate(machine: Machine, node: NodeObject, deps:
   const desired = appliedOf(machine);
   const last = lastApplied(node);
   const annotationsNow = (meta.annotations ?? {}) as Record<string, string>;
-  const labels = mapPatch(meta.labels ?? {}, last.labels, desired.labels);
+  const labels = mapPatch(meta.labels ?? {}, last.labels, {
+    ...desired.labels,
+    [Labels.nodeMachineName]: machine.metadata?.name ?? "",
+  });
   const annotations = mapPatch(annotationsNow, last.annotations, desired.annotations);
   const record = JSON.stringify({
     metadata: { labels: desired.labels, annotations: desired.annotations },
