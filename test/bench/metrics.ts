@@ -34,7 +34,7 @@ export function sumBy(
   return out;
 }
 
-/** after − before, per key, divided by `per` (rounded to 2 decimals); zero entries dropped. */
+/** after − before, per key, divided by `per` (rounded to 2 decimals); entries that round to 0 dropped. */
 export function delta(
   before: Record<string, number>,
   after: Record<string, number>,
@@ -42,8 +42,8 @@ export function delta(
 ): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(after)) {
-    const d = (v - (before[k] ?? 0)) / per;
-    if (d > 0) out[k] = Math.round(d * 100) / 100;
+    const d = Math.round(((v - (before[k] ?? 0)) / per) * 100) / 100;
+    if (d > 0) out[k] = d;
   }
   return out;
 }

@@ -29,10 +29,16 @@ const hasTaint = (n: NodeObject): boolean =>
 const annotationsOf = (n: NodeObject): Record<string, string> =>
   (n.metadata?.annotations ?? {}) as Record<string, string>;
 
+const SCALE_DOWN_DISABLED = {
+  [Annotations.scaleDownDisabled]: "true",
+  [Annotations.scaleDownDisabledByMCM]: "true",
+};
+
 /**
- * While a rollout runs: old sets' Nodes get the PreferNoSchedule taint (new pods go to new Nodes)
- * and, with --autoscaler-scaledown-annotation-during-rollout, every Node of the deployment gets
- * cluster-autoscaler.kubernetes.io/scale-down-disabled with sprout's -by-mcm marker.
+ * While a rollout runs: old sets are annotated prefer-no-schedule and their Nodes get the
+ * PreferNoSchedule taint (new pods go to new Nodes); with
+ * --autoscaler-scaledown-annotation-during-rollout every Node of the deployment also gets
+ * cluster-autoscaler.kubernetes.io/scale-down-disabled with sprout's -by-mcm marker. One write a Node.
  */
 export async function markRollout(
   newSet: SetObject | undefined,
@@ -42,34 +48,36 @@ export async function markRollout(
   if (!deps.target || !deps.nodes) return;
   const active = oldSets.filter((s) => replicasOf(s) > 0 || machinesOf(s, deps).length > 0);
   if (active.length === 0) return;
-  for (const s of active) await taintOldSet(s, deps);
-  if (!deps.scaleDownAnnotationDuringRollout) return;
-  for (const node of nodesOf([...(newSet ? [newSet] : []), ...active], deps)) {
-    if (annotationsOf(node)[Annotations.scaleDownDisabled] === "true") continue;
-    const annotations = {
-      [Annotations.scaleDownDisabled]: "true",
-      [Annotations.scaleDownDisabledByMCM]: "true",
-    };
-    await patchNode(node, { metadata: { annotations } }, deps);
+  for (const s of active) await annotateOldSet(s, deps);
+  const old = new Set(nodesOf(active, deps).map((n) => n.metadata?.name));
+  const annotate = deps.scaleDownAnnotationDuringRollout;
+  const nodes = nodesOf(annotate && newSet ? [newSet, ...active] : active, deps);
+  for (const node of nodes) {
+    const taint = old.has(node.metadata?.name) && !hasTaint(node);
+    const disable = annotate && annotationsOf(node)[Annotations.scaleDownDisabled] !== "true";
+    if (taint || disable) await patchNode(node, rolloutPatch(node, taint, disable), deps);
   }
 }
 
-/** An old set is annotated prefer-no-schedule and its Nodes get the PreferNoSchedule taint. */
-async function taintOldSet(s: SetObject, deps: DeployDeps): Promise<void> {
+/** The rollout taint and/or the scale-down-disabled annotations, as one patch. */
+function rolloutPatch(node: NodeObject, taint: boolean, disable: boolean): unknown {
+  if (!taint) return { metadata: { annotations: SCALE_DOWN_DISABLED } };
+  return {
+    metadata: {
+      ...(disable ? { annotations: SCALE_DOWN_DISABLED } : {}),
+      // Taints are replaced whole: only then does a concurrent change have to fail the write.
+      resourceVersion: node.metadata?.resourceVersion,
+    },
+    spec: { taints: [...(node.spec?.taints ?? []), ROLLOUT_TAINT] },
+  };
+}
+
+async function annotateOldSet(s: SetObject, deps: DeployDeps): Promise<void> {
   const meta = s.metadata ?? {};
-  if (meta.annotations?.[Annotations.preferNoSchedule] !== "True") {
-    await deps.client.patch(MachineResources.machineSets, meta.namespace, meta.name ?? "", {
-      metadata: { annotations: { [Annotations.preferNoSchedule]: "True" } },
-    });
-  }
-  for (const node of nodesOf([s], deps).filter((n) => !hasTaint(n))) {
-    const taints = [...(node.spec?.taints ?? []), ROLLOUT_TAINT];
-    await patchNode(
-      node,
-      { metadata: { resourceVersion: node.metadata?.resourceVersion }, spec: { taints } },
-      deps,
-    );
-  }
+  if (meta.annotations?.[Annotations.preferNoSchedule] === "True") return;
+  await deps.client.patch(MachineResources.machineSets, meta.namespace, meta.name ?? "", {
+    metadata: { annotations: { [Annotations.preferNoSchedule]: "True" } },
+  });
 }
 
 /**
@@ -80,17 +88,21 @@ export async function clearRollout(newSet: SetObject | undefined, deps: DeployDe
   if (!deps.target || !deps.nodes || !newSet) return;
   for (const node of nodesOf([newSet], deps)) {
     const a = annotationsOf(node);
-    if (a[Annotations.scaleDownDisabledByMCM] === "true" && !a[Annotations.preserve]) {
-      const annotations = {
-        [Annotations.scaleDownDisabled]: null,
-        [Annotations.scaleDownDisabledByMCM]: null,
-      };
-      await patchNode(node, { metadata: { annotations } }, deps);
-    }
-    if (hasTaint(node)) {
-      const taints = (node.spec?.taints ?? []).filter((t) => t.key !== Taints.preferNoSchedule);
-      const metadata = { resourceVersion: node.metadata?.resourceVersion };
-      await patchNode(node, { metadata, spec: { taints } }, deps);
-    }
+    const enable = a[Annotations.scaleDownDisabledByMCM] === "true" && !a[Annotations.preserve];
+    const untaint = hasTaint(node);
+    if (!enable && !untaint) continue;
+    const annotations = { [Annotations.scaleDownDisabled]: null, [Annotations.scaleDownDisabledByMCM]: null };
+    const taints = (node.spec?.taints ?? []).filter((t) => t.key !== Taints.preferNoSchedule);
+    await patchNode(
+      node,
+      {
+        metadata: {
+          ...(enable ? { annotations } : {}),
+          ...(untaint ? { resourceVersion: node.metadata?.resourceVersion } : {}),
+        },
+        ...(untaint ? { spec: { taints } } : {}),
+      },
+      deps,
+    );
   }
 }
