@@ -273,7 +273,7 @@ describe("MachineDeployment controller", () => {
         template: {
           spec: {
             nodeTemplate: {
-              metadata: { labels: { pool: "blue" } },
+              metadata: { labels: { pool: "blue" }, annotations: { "example.com/owner": "team-a" } },
               spec: { taints: [{ key: "dedicated", value: "x", effect: "NoSchedule" }] },
             },
           },
@@ -282,24 +282,30 @@ describe("MachineDeployment controller", () => {
     });
     const node = () =>
       rig.client.get<{
-        metadata?: { labels?: Record<string, string> };
+        metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
         spec?: { taints?: { key: string }[] };
       }>(Resources.nodes, undefined, nodeName);
     await eventually(
       async () => {
         const n = await node();
         expect(n.metadata?.labels?.pool).toBe("blue");
+        expect(n.metadata?.annotations?.["example.com/owner"]).toBe("team-a");
         expect(n.spec?.taints?.map((t) => t.key)).toContain("dedicated");
       },
       { timeoutMs: 30_000 },
     );
     await patchDeployment(rig.client, ns, "minready", {
-      spec: { template: { spec: { nodeTemplate: { metadata: { labels: { pool: "green" } }, spec: null } } } },
+      spec: {
+        template: {
+          spec: { nodeTemplate: { metadata: { labels: { pool: "green" }, annotations: null }, spec: null } },
+        },
+      },
     });
     await eventually(
       async () => {
         const n = await node();
         expect(n.metadata?.labels?.pool).toBe("green");
+        expect(n.metadata?.annotations?.["example.com/owner"]).toBeUndefined();
         expect(n.spec?.taints?.map((t) => t.key) ?? []).not.toContain("dedicated");
       },
       { timeoutMs: 30_000 },

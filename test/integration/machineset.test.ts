@@ -72,12 +72,22 @@ describe("MachineSet controller", () => {
       const cached = chosen.map((n) => rig.controllers.machineSets.machines.store.get(`${ns}/${n}`));
       expect(cached.every((m) => m?.metadata?.annotations?.[Annotations.machinePriority] === "1")).toBe(true);
     });
+    // Three fewer: exactly the three with priority 1 go (by chance: 1 in 1140).
+    await scale("pool", 17);
+    await eventually(async () => expect((await machinesOfSet("pool")).filter(isLive)).toHaveLength(17), {
+      timeoutMs: 30_000,
+    });
+    const left = (await machinesOfSet("pool")).filter(isLive).map((m) => m.metadata?.name ?? "");
+    expect(left.sort()).toEqual(
+      machines
+        .map((m) => m.metadata?.name ?? "")
+        .filter((n) => !chosen.includes(n))
+        .sort(),
+    );
     await scale("pool", 5);
     await eventually(async () => expect((await machinesOfSet("pool")).filter(isLive)).toHaveLength(5), {
       timeoutMs: 30_000,
     });
-    const left = (await machinesOfSet("pool")).filter(isLive).map((m) => m.metadata?.name);
-    for (const name of chosen) expect(left).not.toContain(name);
     await eventually(async () => expect(await machinesOfSet("pool")).toHaveLength(5), { timeoutMs: 60_000 });
     expect(await rig.cloud.findVms({})).toHaveLength(5);
   }, 180_000);
