@@ -90,6 +90,11 @@ function run(
 export async function runStart(args: string[]): Promise<number> {
   const v = parseFlags(START_FLAGS, args);
   if (v["control-kubeconfig"]) return runAgainstClusters(v);
+  if (v["target-kubeconfig"]) {
+    throw new Error(
+      "--target-kubeconfig needs --control-kubeconfig (without it sprout runs its embedded default, whose target is its own local seed)",
+    );
+  }
   return runEmbedded(v);
 }
 
