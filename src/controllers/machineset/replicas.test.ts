@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { Annotations, Labels } from "../../api/constants.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
-import { deletionOrder, machineFor, planReplicas } from "./replicas.ts";
+import type { SetDeps } from "./deps.ts";
+import { createMachines, deletionOrder, machineFor, planReplicas } from "./replicas.ts";
 
 const machine = (
   name: string,
@@ -108,5 +109,46 @@ describe("machineFor", () => {
       ownerReferences: [{ kind: "MachineSet", name: "s", uid: "u1", controller: true }],
     });
     expect(m.spec.creationTimeout).toBe("5m");
+  });
+});
+
+describe("createMachines", () => {
+  /** A client whose creates succeed until call `failAt` (1-based) and that sees the batches. */
+  const fakeDeps = (failAt = Infinity) => {
+    let calls = 0;
+    let inFlight = 0;
+    const ends: number[] = []; // the call count each time nothing was in flight: batch boundaries
+    const client = {
+      async create(_ref: unknown, obj: Machine): Promise<Machine> {
+        const call = ++calls;
+        inFlight++;
+        await Promise.resolve();
+        if (--inFlight === 0) ends.push(calls);
+        if (call >= failAt) throw new Error("exceeded quota");
+        return { ...obj, metadata: { ...obj.metadata, name: `m-${String(call)}` } };
+      },
+    };
+    return {
+      deps: { client } as unknown as SetDeps,
+      batches: () => ends.map((e, i) => e - (ends[i - 1] ?? 0)),
+      calls: () => calls,
+    };
+  };
+
+  it("creates in slow-start batches of 1, 2, 4, 8, … up to the count", async () => {
+    const f = fakeDeps();
+    const out = await createMachines(set(0), 20, f.deps);
+    expect(out.done).toHaveLength(20);
+    expect(out.error).toBeUndefined();
+    expect(f.batches()).toEqual([1, 2, 4, 8, 5]);
+  });
+
+  it("stops after the first failing batch", async () => {
+    const f = fakeDeps(5);
+    const out = await createMachines(set(0), 100, f.deps);
+    // Batches 1 and 2 succeed; in the batch of 4 the second call (the 5th) fails: no further batch.
+    expect(f.calls()).toBe(7);
+    expect(out.done).toEqual(["m-1", "m-2", "m-3", "m-4"]);
+    expect(String(out.error)).toContain("exceeded quota");
   });
 });
