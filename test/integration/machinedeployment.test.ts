@@ -315,6 +315,37 @@ describe("MachineDeployment controller", () => {
     expect(await setsOf(rig.client, ns, "minready")).toHaveLength(1);
   }, 120_000);
 
+  it("keeps revisionHistoryLimit old MachineSets and deletes older ones", async () => {
+    await createDeployment(rig.client, ns, "history", {
+      replicas: 1,
+      className: "small",
+      revisionHistoryLimit: 1,
+    });
+    await waitAvailable("history", 1);
+    for (const rev of ["2", "3"]) {
+      await patchDeployment(rig.client, ns, "history", {
+        spec: { template: { metadata: { labels: { rev } } } },
+      });
+      await eventually(
+        async () => {
+          const live = (await machinesOf(rig.client, ns, "history")).filter(isLive);
+          expect(live.map((m) => m.metadata?.labels?.rev)).toEqual([rev]);
+          expect(runningLive(live)).toHaveLength(1);
+        },
+        { timeoutMs: 60_000 },
+      );
+      await waitAvailable("history", 1);
+    }
+    // The current set (rev 3) and one old one: the newest old (rev 2); the first set is gone.
+    await eventually(
+      async () => {
+        const sets = (await setsOf(rig.client, ns, "history")).filter((s) => !s.metadata?.deletionTimestamp);
+        expect(sets.map((s) => s.spec?.template?.metadata?.labels?.rev ?? "1").sort()).toEqual(["2", "3"]);
+      },
+      { timeoutMs: 30_000 },
+    );
+  }, 180_000);
+
   it("reports ProgressDeadlineExceeded when a rollout makes no progress", async () => {
     await createVirtualClass(rig.client, ns, "broken", { secretRef: "does-not-exist" });
     await createDeployment(rig.client, ns, "stuck", {
