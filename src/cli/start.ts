@@ -8,6 +8,7 @@ import { installCrds } from "../api/install.ts";
 import { addControllers } from "../controllers/index.ts";
 import { DriverRegistry } from "../driver/registry.ts";
 import { cacheDir } from "../localplane/cache.ts";
+import { kubeletStateIn } from "../localplane/kubelet-state.ts";
 import { LocalPlane } from "../localplane/localplane.ts";
 import { nodeApi } from "../localplane/node-api.ts";
 import { stderrProgress } from "../localplane/progress.ts";
@@ -126,13 +127,22 @@ async function runEmbedded(v: FlagValues): Promise<number> {
   const kc = await plane.kubeConfig();
   await installCrds(kc);
   const client = new KubeClient(kc, { qps: 100, burst: 200 });
+  // A terminal's Ctrl-C reaches every child process at once, so the simulator may lose the
+  // virtual cloud before this process hears of the signal: its errors are shown a second late,
+  // and not at all once stopping.
+  let stopping = false;
+  const report = (line: string): void => {
+    setTimeout(() => stopping || stderrProgress(line), 1000).unref();
+  };
   const sim = new NodeSimulator({
     cloud: new CloudClient(cloud.endpoint),
     nodes: nodeApi(client),
     bootDelayMs: 2000,
     bootJitterMs: 2000,
+    // The seed outlives this process: its nodes keep their certificates for the next start.
+    kubeletState: kubeletStateIn(join(dir, "kubelet")),
     onError: (err, what) =>
-      stderrProgress(`node simulator: ${what}: ${err instanceof Error ? err.message : String(err)}`),
+      report(`node simulator: ${what}: ${err instanceof Error ? err.message : String(err)}`),
   });
   sim.start();
   const namespace = v.namespace ?? "default";
@@ -166,6 +176,7 @@ async function runEmbedded(v: FlagValues): Promise<number> {
     ? startLiveView(header, controllers.machineDeployments.deployments, controllers.machines.machines)
     : (process.stdout.write(`${header.join("\n")}\n`), () => undefined);
   await untilSignal();
+  stopping = true;
   stopView();
   stderrProgress("stopping: controllers, node simulator, virtual cloud, local seed");
   // A terminal's Ctrl-C reaches the child processes too: every step is bounded, none may hang.

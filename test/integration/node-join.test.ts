@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -6,10 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudClient } from "../../plugins/virtual/src/client.ts";
 import { NodeSimulator } from "../../plugins/virtual/src/nodesim.ts";
 import { substitutePlaceholders } from "../../src/bootstrap/placeholders.ts";
-import { ensureBootstrapToken, tokenIdOf } from "../../src/controllers/machine/bootstrap-token.ts";
+import {
+  deleteBootstrapToken,
+  ensureBootstrapToken,
+  tokenIdOf,
+} from "../../src/controllers/machine/bootstrap-token.ts";
+import { kubeletStateIn } from "../../src/localplane/kubelet-state.ts";
 import { KubeClient, type KubeObject } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
-import { adminKubeConfig, eventually, failureStatus, uniqueName } from "../env/index.ts";
+import { adminKubeConfig, eventually, failureStatus, tokenKubeConfig, uniqueName } from "../env/index.ts";
 import { nodeApi } from "../../src/localplane/node-api.ts";
 import { startVirtualCloud, type VirtualCloudProcess } from "../../src/localplane/virtual-cloud.ts";
 import { validateUserData } from "../env/validators.ts";
@@ -197,6 +202,76 @@ describe("a simulator that requires a bootstrap token", () => {
     } finally {
       await strict.stop();
       await strictCloud.stop();
+    }
+  });
+});
+
+describe("a restarted kubelet", () => {
+  it("keeps its client certificate: no second bootstrap, although the token is gone by then", async () => {
+    const vmCloud = await startVirtualCloud(await mkdtemp(join(dir, "restart-")));
+    const vms = new CloudClient(vmCloud.endpoint);
+    const stateDir = join(dir, "kubelet-state");
+    const seen: string[] = [];
+    const simulator = (withState: boolean) => {
+      const s = new NodeSimulator({
+        cloud: vms,
+        nodes: nodeApi(client),
+        bootDelayMs: 100,
+        joinRetryMs: 500,
+        ...(withState ? { kubeletState: kubeletStateIn(stateDir) } : {}),
+        onError: (err) => seen.push(String(err)),
+      });
+      s.start();
+      return s;
+    };
+    const name = uniqueName("restart");
+    const token = await ensureBootstrapToken(client, name, 10 * 60_000, "", Date.now());
+    await vms.createVm({
+      name,
+      zone: "zone-a",
+      machineType: "small",
+      userData: Buffer.from(
+        substitutePlaceholders(await workerUserData("cloud-config"), token, name),
+      ).toString("base64"),
+    });
+    const first = simulator(true);
+    await eventually(() => expect(first.nodeNames).toEqual([name]), { timeoutMs: 30_000 });
+    await first.stop();
+    // The machine controller deletes the token once the node joined.
+    await deleteBootstrapToken(client, name);
+    // The apiserver caches a token it accepted for a few seconds: wait until it refuses it.
+    const asToken = new KubeClient(tokenKubeConfig(await adminKubeConfig(), token));
+    await eventually(async () => expect(await failureStatus(asToken.list(CSRS))).toBe(401), {
+      timeoutMs: 30_000,
+    });
+    const csrsOf = async () =>
+      (await client.list<Csr>(CSRS)).items.filter(
+        (c) => c.spec?.username === `system:bootstrap:${tokenIdOf(name)}`,
+      );
+    expect(await csrsOf()).toHaveLength(1);
+
+    // Without its certificate the node could not come back: the token is refused.
+    const amnesic = simulator(false);
+    await eventually(
+      () => expect(amnesic.bootLog(name).join("\n")).toMatch(/cannot join|failed: .*Unauthorized/),
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    await amnesic.stop();
+
+    const restarted = simulator(true);
+    try {
+      await eventually(() => expect(restarted.nodeNames).toEqual([name]), { timeoutMs: 20_000 });
+      expect(restarted.bootLog(name).join("\n")).toContain("found; no bootstrap needed");
+      expect(await csrsOf()).toHaveLength(1);
+      // The VM's end takes its certificate with it.
+      await vms.deleteVm((await vms.findVms({ name }))[0]?.id ?? "");
+      await eventually(() => expect(restarted.nodeNames).toEqual([]));
+      await eventually(async () => expect(await readdir(stateDir)).toEqual([]));
+    } finally {
+      await restarted.stop();
+      await vmCloud.stop();
     }
   });
 });

@@ -52,6 +52,16 @@ export interface NodeCredentials {
   readonly keyPem: string;
 }
 
+/**
+ * What a kubelet keeps on its VM's disk across restarts (/var/lib/kubelet/pki): its client
+ * certificate. With it, a restarted simulator does not bootstrap again nodes that joined before.
+ */
+export interface KubeletState {
+  load(vmId: string): Promise<NodeCredentials | undefined>;
+  save(vmId: string, credentials: NodeCredentials): Promise<void>;
+  forget(vmId: string): Promise<void>;
+}
+
 /** What the simulator needs of the target cluster; the embedding process supplies it. */
 export interface NodeApi {
   /**
@@ -124,6 +134,8 @@ export interface NodeSimulatorOptions {
   readonly allowJoinWithoutToken?: boolean;
   /** Wait before a failed join is tried again, as a restarting kubelet would. Default 5 s. */
   readonly joinRetryMs?: number;
+  /** Where nodes keep their client certificates across simulator restarts; nowhere when unset. */
+  readonly kubeletState?: KubeletState;
   readonly onError?: (err: unknown, what: string) => void;
 }
 
@@ -241,6 +253,7 @@ export class NodeSimulator {
         this.#managed.delete(name);
         await this.#opts.nodes.deleteNode(name);
       }
+      await this.#opts.kubeletState?.forget(vm.id);
       return;
     }
     if (vm.state !== "running" || this.#vanished.has(name) || this.#managed.get(name)?.vm.id === vm.id)
@@ -322,21 +335,28 @@ export class NodeSimulator {
       if (this.#opts.allowJoinWithoutToken ?? true) return undefined;
       return this.#joinFailed(name, m, "the user data carries no bootstrap token");
     }
+    const saved = await this.#opts.kubeletState?.load(m.vm.id);
+    if (saved) {
+      say(m, `kubelet: client certificate for system:node:${name} found; no bootstrap needed`);
+      return saved;
+    }
     if (!join.token) return this.#joinFailed(name, m, `no bootstrap token in ${join.source}`);
+    const signal = this.#abort?.signal ?? AbortSignal.abort();
+    const input = {
+      token: join.token,
+      ...(join.server ? { server: join.server } : {}),
+      ...(join.caPem ? { caPem: join.caPem } : {}),
+    };
+    let credentials: NodeCredentials;
     try {
-      const signal = this.#abort?.signal ?? AbortSignal.abort();
-      const input = {
-        token: join.token,
-        ...(join.server ? { server: join.server } : {}),
-        ...(join.caPem ? { caPem: join.caPem } : {}),
-      };
-      const credentials = await this.#opts.nodes.tlsBootstrap(name, input, signal);
-      say(m, `kubelet: TLS bootstrap done; client certificate for system:node:${name}`);
-      return credentials;
+      credentials = await this.#opts.nodes.tlsBootstrap(name, input, signal);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       return this.#joinFailed(name, m, `TLS bootstrap with the token from ${join.source} failed: ${why}`);
     }
+    say(m, `kubelet: TLS bootstrap done; client certificate for system:node:${name}`);
+    await this.#opts.kubeletState?.save(m.vm.id, credentials);
+    return credentials;
   }
 
   #joinFailed(name: string, m: Managed, why: string): false {
