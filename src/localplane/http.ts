@@ -31,3 +31,8 @@ export function httpCall(
     req.end(opts.body);
   });
 }
+
+/** True when a GET of `url` answers 200 (for readiness checks; a failed call rejects). */
+export async function httpOk(url: string, opts: { ca?: string } = {}): Promise<boolean> {
+  return (await httpCall(url, opts)).status === 200;
+}

@@ -4,7 +4,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { cacheDir } from "./cache.ts";
-import { httpCall } from "./http.ts";
+import { httpCall, httpOk } from "./http.ts";
 import { kubeConfigFromString, renderClusterInfo, renderKubeconfig, writeKubeconfig } from "./kubeconfig.ts";
 import { ensureNodeBootstrapBindings } from "./node-bootstrap.ts";
 import { clientCert, ensurePki, type Pki, pem } from "./pki.ts";
@@ -184,10 +184,7 @@ export class LocalPlane {
     });
     await this.#launch("kube-apiserver", apiserverBin, this.#apiserverArgs());
     const ca = await this.caPem();
-    await this.#waitFor(
-      "kube-apiserver",
-      async () => (await httpCall(`${this.server}/readyz`, { ca })).status === 200,
-    );
+    await this.#waitFor("kube-apiserver", () => httpOk(`${this.server}/readyz`, { ca }));
     await this.#writeAdminKubeconfig(ca);
     await this.#publishClusterInfo(ca);
     await ensureNodeBootstrapBindings(await this.kubeConfig());

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { httpCall } from "./http.ts";
+import { httpOk } from "./http.ts";
 import { freePort, portIsFree } from "./ports.ts";
 import { LoopbackServer, ManagedProcess } from "./processes.ts";
 import type { Progress } from "./progress.ts";
@@ -55,9 +55,7 @@ export class LocalStackServer extends LoopbackServer {
       env: { ...(opts.env ?? process.env), ...localStackEnv(dir, port) },
     });
     const server = new LocalStackServer(`http://127.0.0.1:${port}`, proc);
-    const ready = async (): Promise<boolean> =>
-      (await httpCall(`${server.endpoint}/_localstack/health`)).status === 200;
-    await proc.waitReady(ready, 120_000, 250);
+    await proc.waitReady(() => httpOk(`${server.endpoint}/_localstack/health`), 120_000, 250);
     return server;
   }
 }

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { httpCall } from "./http.ts";
+import { httpCall, httpOk } from "./http.ts";
 import { freePort } from "./ports.ts";
 import { LoopbackServer, ManagedProcess } from "./processes.ts";
 import type { Progress } from "./progress.ts";
@@ -40,9 +40,7 @@ export class MotoServer extends LoopbackServer {
       env: { ...(opts.env ?? process.env), MOTO_ENABLE_KEYPAIR_VALIDATION: "false" },
     });
     const moto = new MotoServer(`http://127.0.0.1:${port}`, proc);
-    const ready = async (): Promise<boolean> =>
-      (await httpCall(`${moto.endpoint}/moto-api/data.json`)).status === 200;
-    await proc.waitReady(ready, 60_000, 200);
+    await proc.waitReady(() => httpOk(`${moto.endpoint}/moto-api/data.json`), 60_000, 200);
     return moto;
   }
 

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { repoRoot } from "./cache.ts";
-import { httpCall } from "./http.ts";
+import { httpOk } from "./http.ts";
 import { freePort } from "./ports.ts";
 import { LoopbackServer, ManagedProcess } from "./processes.ts";
 
@@ -27,7 +27,6 @@ export async function startVirtualCloud(
     dir,
   });
   const endpoint = `http://127.0.0.1:${p}`;
-  const ready = async (): Promise<boolean> => (await httpCall(`${endpoint}/healthz`)).status === 200;
-  await proc.waitReady(ready, 20_000, 50);
+  await proc.waitReady(() => httpOk(`${endpoint}/healthz`), 20_000, 50);
   return new LoopbackServer(endpoint, proc);
 }

@@ -20,7 +20,6 @@ import { nodeApi } from "../../src/localplane/node-api.ts";
 import { startVirtualCloud, type VirtualCloudProcess } from "../../src/localplane/virtual-cloud.ts";
 import { workerUserData } from "./worker-pool.ts";
 
-/** A machine controller on the shared control plane (control = target), the virtual cloud and the node simulator. */
 /** The machine controller's settings in tests: MCM's defaults with short retries. */
 export function testMachineControllerConfig(namespace: string): MachineControllerConfig {
   return {
@@ -33,6 +32,7 @@ export function testMachineControllerConfig(namespace: string): MachineControlle
   };
 }
 
+/** A machine controller on the shared control plane (control = target), the virtual cloud and the node simulator. */
 export interface MachineRig {
   readonly client: KubeClient;
   readonly cloud: CloudClient;
