@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
+import { type Clock, FakeClock, settle } from "../clock.ts";
 import { WorkQueue } from "./queue.ts";
 import { ExponentialRateLimiter, TokenBucket } from "./ratelimiter.ts";
 
-const newQueue = (): WorkQueue =>
-  new WorkQueue({ name: "test", rateLimiter: new ExponentialRateLimiter(5, 1000) });
+const newQueue = (clock?: Clock): WorkQueue =>
+  new WorkQueue({ name: "test", rateLimiter: new ExponentialRateLimiter(5, 1000), ...(clock && { clock }) });
 
 describe("WorkQueue", () => {
   it("holds a waiting key once however often it is added", async () => {
@@ -25,10 +25,10 @@ describe("WorkQueue", () => {
     expect(q.length).toBe(0);
     let second: string | undefined;
     void q.get().then((k) => (second = k));
-    await sleep(10);
+    await settle();
     expect(second).toBeUndefined();
     q.done(first ?? "");
-    await sleep(0);
+    await settle();
     expect(second).toBe("a");
   });
 
@@ -40,31 +40,35 @@ describe("WorkQueue", () => {
   });
 
   it("delays addAfter and keeps the earliest time for a key", async () => {
-    const q = newQueue();
+    const clock = new FakeClock();
+    const q = newQueue(clock);
     q.addAfter("k", 200);
     q.addAfter("k", 20);
     q.addAfter("k", 500);
+    await clock.tick(19);
     expect(q.length).toBe(0);
-    const started = Date.now();
+    await clock.tick(1);
+    expect(q.length).toBe(1);
     expect(await q.get()).toBe("k");
-    expect(Date.now() - started).toBeLessThan(190);
     q.done("k");
-    await sleep(250);
+    await clock.tick(1000);
     expect(q.length).toBe(0);
+    expect(clock.pending).toBe(0);
   });
 
   it("backs off exponentially per key until forgotten", async () => {
-    const q = newQueue();
-    const delays: number[] = [];
+    const clock = new FakeClock();
+    const q = newQueue(clock);
+    const delays: (number | undefined)[] = [];
     for (let i = 0; i < 4; i++) {
-      const t = Date.now();
       q.addRateLimited("k");
+      delays.push(clock.nextIn());
+      await clock.runNext();
       const k = await q.get();
-      delays.push(Date.now() - t);
       q.done(k ?? "");
     }
     expect(q.retries("k")).toBe(4);
-    expect(delays[3]).toBeGreaterThanOrEqual(35);
+    expect(delays).toEqual([5, 10, 20, 40]);
     q.forget("k");
     expect(q.retries("k")).toBe(0);
   });
@@ -79,7 +83,7 @@ describe("WorkQueue", () => {
     expect(await waiting).toBeUndefined();
     q.add("late");
     expect(q.length).toBe(0);
-    await sleep(10);
+    await settle();
     expect(drained).toBe(false);
     q.done(busy ?? "");
     await drain;
