@@ -1,4 +1,4 @@
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { DestinationStream } from "pino";
 import { collectDefaultMetrics } from "prom-client";
 import {
@@ -13,18 +13,30 @@ import { Manager } from "../runtime/manager/manager.ts";
 import {
   boolFlag,
   durationFlag,
+  type FlagRule,
   type FlagSpec,
   type FlagValues,
+  floatFlag,
   intFlag,
   listFlag,
+  type ParsedFlags,
   parseFlags,
 } from "./flags.ts";
+import { loadKubeConfig } from "./kubeconfig.ts";
+import {
+  COMMON_INACTIVE_FLAGS,
+  COMMON_RULES,
+  LOG_FLAGS,
+  logLevelOf,
+  MC_INACTIVE_FLAGS,
+  MC_RULES,
+} from "./mcm-flags.ts";
 
 const defaults = defaultMachineControllerConfig("default");
 const minutes = (ms: number): string => `${ms / 60_000}m`;
 
-/** Flags of `sprout machine-controller`: MCM's machine controller's names and defaults. */
-export const MACHINE_CONTROLLER_FLAGS: readonly FlagSpec[] = [
+/** The flags sprout acts on in both commands: MCM's machine controller's names and defaults. */
+export const CONTROLLER_FLAGS: readonly FlagSpec[] = [
   {
     name: "control-kubeconfig",
     kind: "string",
@@ -48,24 +60,28 @@ export const MACHINE_CONTROLLER_FLAGS: readonly FlagSpec[] = [
     kind: "duration",
     default: minutes(defaults.creationTimeoutMs),
     help: "how long a machine may take to join before it is Failed",
+    range: { min: 0 },
   },
   {
     name: "machine-health-timeout",
     kind: "duration",
     default: minutes(defaults.healthTimeoutMs),
     help: "how long a machine may stay Unknown before it is Failed",
+    range: { min: 0 },
   },
   {
     name: "machine-drain-timeout",
     kind: "duration",
     default: "2h",
     help: "how long a drain may take before it is forced",
+    range: { min: 0 },
   },
   {
     name: "machine-max-evict-retries",
     kind: "int",
     default: String(defaults.maxEvictRetries),
     help: "eviction retries per pod before it is deleted",
+    range: { min: 0 },
   },
   {
     name: "node-conditions",
@@ -84,22 +100,42 @@ export const MACHINE_CONTROLLER_FLAGS: readonly FlagSpec[] = [
     kind: "duration",
     default: minutes(defaults.resourceExhaustedRetryMs),
     help: "wait before retrying a create that failed with ResourceExhausted",
+    range: { min: 0 },
   },
   {
     name: "concurrent-syncs",
     kind: "int",
     default: String(defaults.concurrentSyncs),
     help: "workers per queue (creation/health and deletion each)",
+    range: { min: 1 },
   },
-  { name: "kube-api-qps", kind: "int", default: "20", help: "client-side request rate to each cluster" },
-  { name: "kube-api-burst", kind: "int", default: "30", help: "requests allowed in a burst above the rate" },
+  {
+    name: "kube-api-qps",
+    kind: "float",
+    default: "20",
+    help: "client-side request rate to each cluster",
+    range: { above: 0 },
+  },
+  {
+    name: "kube-api-burst",
+    kind: "int",
+    default: "30",
+    help: "requests allowed in a burst above the rate",
+    range: { min: 1 },
+  },
   {
     name: "address",
-    kind: "string",
+    kind: "ip",
     default: "0.0.0.0",
     help: "address of the /healthz, /readyz and /metrics server",
   },
-  { name: "port", kind: "int", default: "10259", help: "port of that server; 0 picks a free one" },
+  {
+    name: "port",
+    kind: "int",
+    default: "10259",
+    help: "port of that server; 0 picks a free one",
+    range: { min: 0, max: 65535 },
+  },
   {
     name: "leader-elect",
     kind: "bool",
@@ -111,28 +147,39 @@ export const MACHINE_CONTROLLER_FLAGS: readonly FlagSpec[] = [
     kind: "duration",
     default: "15s",
     help: "how long a lease holds without renewal",
+    range: { above: 0 },
   },
   {
     name: "leader-elect-renew-deadline",
     kind: "duration",
     default: "10s",
     help: "how long the leader tries to renew before giving up",
+    range: { above: 0 },
   },
   {
     name: "leader-elect-retry-period",
     kind: "duration",
     default: "2s",
     help: "how often to try to acquire or renew",
+    range: { above: 0 },
   },
-  { name: "log-level", kind: "string", default: "info", help: "debug, info, warn or error" },
+  {
+    name: "log-level",
+    kind: "string",
+    default: "",
+    help: "trace, debug, info, warn or error; from --v when empty",
+  },
 ];
 
-function kubeConfigFrom(path: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
-}
+/** Flags of `sprout machine-controller`: every flag of MCM's provider machine controller. */
+export const MACHINE_CONTROLLER_FLAGS: readonly FlagSpec[] = [
+  ...CONTROLLER_FLAGS,
+  ...COMMON_INACTIVE_FLAGS,
+  ...MC_INACTIVE_FLAGS,
+  ...LOG_FLAGS,
+];
+
+export const MACHINE_CONTROLLER_RULES: readonly FlagRule[] = [...COMMON_RULES, ...MC_RULES];
 
 export function configFromFlags(v: FlagValues): MachineControllerConfig {
   return {
@@ -143,14 +190,16 @@ export function configFromFlags(v: FlagValues): MachineControllerConfig {
     maxEvictRetries: intFlag(v, "machine-max-evict-retries"),
     nodeConditions: listFlag(v, "node-conditions"),
     bootstrapTokenAuthExtraGroups: v["bootstrap-token-auth-extra-groups"] ?? "",
-    resourceExhaustedRetryMs: durationFlag(v, "resource-exhausted-retry"),
+    // As MCM: 0 means the long retry period.
+    resourceExhaustedRetryMs:
+      durationFlag(v, "resource-exhausted-retry") || defaults.resourceExhaustedRetryMs,
     concurrentSyncs: intFlag(v, "concurrent-syncs"),
   };
 }
 
 /** The clusters, logger and manager the flags describe (shared by `machine-controller` and `start`). */
 export function managerFromFlags(
-  v: FlagValues,
+  flags: ParsedFlags,
   opts: {
     leaseName: string;
     control?: KubeConfig;
@@ -160,10 +209,14 @@ export function managerFromFlags(
     leaderElection?: boolean;
   },
 ): { manager: Manager; target: KubeClient | undefined; config: MachineControllerConfig } {
+  const v = flags.values;
   const config = configFromFlags(v);
-  const logger = newLogger({ level: v["log-level"] ?? "info" }, opts.logTo);
-  const client = { qps: intFlag(v, "kube-api-qps"), burst: intFlag(v, "kube-api-burst") };
-  const control = opts.control ?? kubeConfigFrom(v["control-kubeconfig"] ?? "");
+  const logger = newLogger({ level: logLevelOf(v) }, opts.logTo);
+  // As MCM's FLAG lines at --v=2 and more: every flag's value in effect (paths and numbers only).
+  logger.debug({ flags: v }, "flags in effect");
+  for (const warning of flags.warnings) logger.warn(warning);
+  const client = { qps: floatFlag(v, "kube-api-qps"), burst: intFlag(v, "kube-api-burst") };
+  const control = opts.control ?? loadKubeConfig("control-kubeconfig", v["control-kubeconfig"] ?? "");
   const targetPath = v["target-kubeconfig"] ?? "";
   const manager = new Manager({
     kubeConfig: control,
@@ -190,14 +243,17 @@ export function managerFromFlags(
     opts.target === "none" || targetPath === "none"
       ? undefined
       : (opts.target ??
-        new KubeClient(targetPath ? kubeConfigFrom(targetPath) : control, { ...client, metrics }));
+        new KubeClient(targetPath ? loadKubeConfig("target-kubeconfig", targetPath) : control, {
+          ...client,
+          metrics,
+        }));
   return { manager, target, config };
 }
 
 /** `sprout machine-controller`: runs the machine controller until SIGTERM/SIGINT. */
 export async function runMachineController(args: string[]): Promise<number> {
-  const v = parseFlags(MACHINE_CONTROLLER_FLAGS, args);
-  const { manager, target, config } = managerFromFlags(v, { leaseName: "machine-controller" });
+  const flags = parseFlags(MACHINE_CONTROLLER_FLAGS, args, MACHINE_CONTROLLER_RULES);
+  const { manager, target, config } = managerFromFlags(flags, { leaseName: "machine-controller" });
   new MachineController({ manager, target, registry: new DriverRegistry(), config });
   manager.stopOnSignals();
   await manager.start();

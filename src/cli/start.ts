@@ -15,14 +15,15 @@ import { stderrProgress } from "../localplane/progress.ts";
 import { startVirtualCloud } from "../localplane/virtual-cloud.ts";
 import { KubeClient } from "../runtime/client/client.ts";
 import type { Manager } from "../runtime/manager/manager.ts";
-import { boolFlag, type FlagSpec, type FlagValues, intFlag, parseFlags } from "./flags.ts";
+import { boolFlag, type FlagSpec, type FlagValues, intFlag, type ParsedFlags, parseFlags } from "./flags.ts";
 import { startLiveView } from "./live-view.ts";
-import { MACHINE_CONTROLLER_FLAGS, managerFromFlags } from "./machine-controller.ts";
+import { CONTROLLER_FLAGS, MACHINE_CONTROLLER_RULES, managerFromFlags } from "./machine-controller.ts";
+import { COMMON_INACTIVE_FLAGS, LOG_FLAGS, MC_INACTIVE_FLAGS, MCM_INACTIVE_FLAGS } from "./mcm-flags.ts";
 import { ensureSample, SAMPLE } from "./sample.ts";
 
 /** Flags of `sprout start`: the machine controller's, plus the MachineSet/MachineDeployment and embedded ones. */
 export const START_FLAGS: readonly FlagSpec[] = [
-  ...MACHINE_CONTROLLER_FLAGS.map((f) =>
+  ...CONTROLLER_FLAGS.map((f) =>
     f.name === "control-kubeconfig"
       ? {
           ...f,
@@ -35,6 +36,7 @@ export const START_FLAGS: readonly FlagSpec[] = [
     kind: "int",
     default: "10",
     help: "workers of the MachineSet and MachineDeployment controllers",
+    range: { min: 1 },
   },
   {
     name: "autoscaler-scaledown-annotation-during-rollout",
@@ -55,6 +57,10 @@ export const START_FLAGS: readonly FlagSpec[] = [
     help: "embedded default: create the sample MachineClass and MachineDeployment (3 machines) when missing",
   },
   { name: "view", kind: "bool", default: "true", help: "show a live view of the machines and their phases" },
+  ...COMMON_INACTIVE_FLAGS,
+  ...MCM_INACTIVE_FLAGS,
+  ...MC_INACTIVE_FLAGS,
+  ...LOG_FLAGS,
 ];
 
 const bounded = (p: Promise<unknown>, ms: number): Promise<unknown> =>
@@ -89,18 +95,20 @@ function run(
  * the node simulator, the CRDs and a sample MachineDeployment, and shows a live view until Ctrl-C.
  */
 export async function runStart(args: string[]): Promise<number> {
-  const v = parseFlags(START_FLAGS, args);
-  if (v["control-kubeconfig"]) return runAgainstClusters(v);
+  const flags = parseFlags(START_FLAGS, args, MACHINE_CONTROLLER_RULES);
+  const v = flags.values;
+  if (v["control-kubeconfig"]) return runAgainstClusters(flags);
   if (v["target-kubeconfig"]) {
     throw new Error(
       "--target-kubeconfig needs --control-kubeconfig (without it sprout runs its embedded default, whose target is its own local seed)",
     );
   }
-  return runEmbedded(v);
+  return runEmbedded(flags);
 }
 
-async function runAgainstClusters(v: FlagValues): Promise<number> {
-  const { manager, target, config } = managerFromFlags(v, { leaseName: "sprout" });
+async function runAgainstClusters(flags: ParsedFlags): Promise<number> {
+  const v = flags.values;
+  const { manager, target, config } = managerFromFlags(flags, { leaseName: "sprout" });
   const controllers = run(v, manager, target, new DriverRegistry(), config);
   await manager.start();
   const stopView = boolFlag(v, "view")
@@ -116,7 +124,8 @@ async function runAgainstClusters(v: FlagValues): Promise<number> {
   return 0;
 }
 
-async function runEmbedded(v: FlagValues): Promise<number> {
+async function runEmbedded(flags: ParsedFlags): Promise<number> {
+  const v = flags.values;
   const dir = v.dir || join(cacheDir(), "seed");
   stderrProgress(`starting the local seed in ${dir}`);
   const plane = await LocalPlane.start({ dir, progress: stderrProgress });
@@ -148,7 +157,7 @@ async function runEmbedded(v: FlagValues): Promise<number> {
   const namespace = v.namespace ?? "default";
   if (boolFlag(v, "sample")) await ensureSample(client, namespace);
   const logFile = join(dir, "logs", "sprout.log");
-  const { manager, target, config } = managerFromFlags(v, {
+  const { manager, target, config } = managerFromFlags(flags, {
     leaseName: "sprout",
     control: kc,
     target: new KubeClient(kc, { qps: 100, burst: 200 }),

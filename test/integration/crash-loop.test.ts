@@ -52,7 +52,7 @@ afterAll(async () => {
 
 function startController(): ChildProcess {
   const args = ["src/cli/main.ts", "machine-controller", "--control-kubeconfig", inject("kubeconfig")];
-  args.push("--namespace", ns, "--leader-elect", "false", "--address", "127.0.0.1", "--port", "0");
+  args.push("--namespace", ns, "--leader-elect=false", "--address", "127.0.0.1", "--port", "0");
   args.push("--concurrent-syncs", "5", "--log-level", "error");
   const child = spawn(process.execPath, args, {
     stdio: "ignore",
