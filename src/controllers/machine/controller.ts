@@ -81,7 +81,12 @@ export class MachineController {
       clock: deps.clock ?? realClock,
       replacementPermit: (m) => permits.permit(m),
     };
-    const common = { workers: config.concurrentSyncs, logger: manager.logger, metrics: manager.metrics };
+    const common = {
+      workers: config.concurrentSyncs,
+      logger: manager.logger,
+      metrics: manager.metrics,
+      clock: this.#flow.clock,
+    };
     this.#lifecycle = new Controller({
       ...common,
       name: "machine",

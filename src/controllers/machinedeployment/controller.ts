@@ -70,6 +70,7 @@ export class MachineDeploymentController {
     };
     this.#controller = new Controller({
       name: "machinedeployment",
+      clock: this.#deps.clock,
       workers: opts.workers ?? 10,
       logger: manager.logger,
       metrics: manager.metrics,

@@ -54,6 +54,7 @@ export class MachineSetController {
     });
     this.#controller = new Controller({
       name: "machineset",
+      clock: this.#deps.clock,
       workers: opts.workers ?? 10,
       logger: manager.logger,
       metrics: manager.metrics,

@@ -15,6 +15,8 @@ import { LeaderElector, type LeaderElectionOptions } from "./leader.ts";
 export interface ManagerOptions {
   readonly kubeConfig: KubeConfig;
   readonly client?: Omit<ClientOptions, "metrics" | "clock">;
+  /** A ready client used instead of one made from kubeConfig (unit tests pass an in-memory one). */
+  readonly kubeClient?: KubeClient;
   /** Lease-based leader election; controllers run only while leading. Off when unset. */
   readonly leaderElection?: Omit<LeaderElectionOptions, "identity"> & { readonly identity?: string };
   /** Address of the /healthz, /readyz and /metrics server, e.g. {host: "0.0.0.0", port: 10258}; off when unset. */
@@ -58,11 +60,9 @@ export class Manager {
     this.metrics = opts.metrics ?? new RuntimeMetrics();
     this.logger = opts.logger ?? silentLogger;
     this.identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`;
-    this.client = new KubeClient(opts.kubeConfig, {
-      ...opts.client,
-      metrics: this.metrics,
-      clock: this.#clock,
-    });
+    this.client =
+      opts.kubeClient ??
+      new KubeClient(opts.kubeConfig, { ...opts.client, metrics: this.metrics, clock: this.#clock });
     this.events = new EventRecorder({
       client: this.client,
       controller: opts.eventSource ?? "sprout",
