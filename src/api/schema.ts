@@ -15,6 +15,9 @@ export interface CelRule {
     "FieldValueInvalid" | "FieldValueForbidden" | "FieldValueRequired" | "FieldValueDuplicate";
 }
 
+/** A CEL string literal of text. */
+export const celString = (text: string): string => `'${text.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+
 export function cel(...rules: CelRule[]): { "x-kubernetes-validations": CelRule[] } {
   return { "x-kubernetes-validations": rules };
 }
@@ -44,17 +47,34 @@ export const Int64 = (options: SchemaOptions = {}) => Type.Integer({ format: "in
 export const Time = (description: string): TUnsafe<string> =>
   Type.Unsafe<string>({ type: "string", format: "date-time", description });
 
-/** A Go duration string such as 20m, 1h30m or 90s (metav1.Duration), checked by CEL at admission. */
-export const GO_DURATION_PATTERN = "^[-+]?(0|(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$";
-export const Duration = (description: string): TUnsafe<string> =>
+/** A non-negative Go duration string such as 20m, 1h30m or 90s (metav1.Duration). */
+export const GO_DURATION_PATTERN = "^[+]?(0|(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$";
+
+/**
+ * A duration field, checked by CEL at admission: a non-negative Go duration and, with `positive`,
+ * greater than zero. `why` says in the field's description why zero is refused.
+ */
+export const Duration = (description: string, positive?: { why: string }): TUnsafe<string> =>
   Type.Unsafe<string>({
     type: "string",
     maxLength: 64,
-    description: `${description} A duration such as 20m, 1h30m or 90s.`,
-    ...cel({
-      rule: `self.matches('${GO_DURATION_PATTERN.replace(/\\/g, "\\\\")}')`,
-      message: "must be a duration such as 20m, 1h30m or 90s (units: ns, us, ms, s, m, h)",
-    }),
+    description: positive
+      ? `${description} A duration greater than zero such as 20m, 1h30m or 90s; zero is refused: ${positive.why}.`
+      : `${description} A duration of zero or more such as 20m, 1h30m or 90s.`,
+    ...cel(
+      {
+        rule: `self.matches(${celString(GO_DURATION_PATTERN)})`,
+        message: "must be a duration of zero or more such as 20m, 1h30m or 90s (units: ns, us, ms, s, m, h)",
+      },
+      ...(positive
+        ? [
+            {
+              rule: `!self.matches(${celString(GO_DURATION_PATTERN)}) || duration(self) > duration('0s')`,
+              message: `must be greater than zero: ${positive.why}`,
+            },
+          ]
+        : []),
+    ),
   });
 
 /** intstr.IntOrString: an integer or a string such as "25%". */
@@ -73,11 +93,15 @@ export const IntOrPercent = (description: string): TUnsafe<number | string> =>
  * CEL for an IntOrPercent field, placed on the parent object (the apiserver does not accept CEL on
  * an int-or-string node itself).
  */
-export function intOrPercentRule(field: string): CelRule {
+export function intOrPercentRule(field: string, maxPercent?: number): CelRule {
   const f = `self.${field}`;
+  const percent = `string(${f}).matches('^[0-9]+%$')`;
+  const bounded =
+    maxPercent === undefined ? percent : `${percent} && int(string(${f}).replace('%', '')) <= ${maxPercent}`;
+  const most = maxPercent === undefined ? "" : ` of at most ${maxPercent}%`;
   return {
-    rule: `!has(${f}) || (type(${f}) == int ? int(${f}) >= 0 : string(${f}).matches('^[0-9]+%$'))`,
-    message: `${field} must be a non-negative integer or a percentage such as 25%`,
+    rule: `!has(${f}) || (type(${f}) == int ? int(${f}) >= 0 : ${bounded})`,
+    message: `${field} must be a non-negative integer or a percentage${most} such as 25%`,
     fieldPath: `.${field}`,
   };
 }
@@ -88,18 +112,6 @@ const QUANTITY_PATTERN =
 export const Quantity = (): TUnsafe<number | string> => IntOrString({ pattern: QUANTITY_PATTERN });
 
 export const ResourceList = (description: string) => Type.Record(Type.String(), Quantity(), { description });
-
-export const StringMap = (description: string) => Type.Record(Type.String(), Type.String(), { description });
-
-/**
- * Label keys and values. The bounds are Kubernetes' own label limits (a value is at most 63
- * characters); they also keep the cost of CEL rules over labels within the apiserver's budget.
- */
-export const LabelMap = (description: string, maxProperties = 256) =>
-  Type.Record(Type.String({ maxLength: 317 }), Type.String({ maxLength: 63 }), {
-    description,
-    maxProperties,
-  });
 
 /** A nested object kept whole: unknown fields are preserved (runtime.RawExtension and friends). */
 export const Opaque = (description: string): TUnsafe<Record<string, unknown>> =>
@@ -120,51 +132,6 @@ export const SecretReference = (description: string) =>
     },
     { description, "x-kubernetes-map-type": "atomic" },
   );
-
-/** metav1.LabelSelector. */
-export const LabelSelector = (description: string) =>
-  Type.Object(
-    {
-      matchExpressions: Type.Optional(
-        Type.Array(
-          Type.Object({
-            key: Type.String({ description: "The label key the selector applies to." }),
-            operator: Type.String({ description: "In, NotIn, Exists or DoesNotExist." }),
-            values: Type.Optional(
-              Type.Array(Type.String(), {
-                description: "Values for In and NotIn; empty for Exists and DoesNotExist.",
-                "x-kubernetes-list-type": "atomic",
-              }),
-            ),
-          }),
-          { description: "Label selector requirements, ANDed.", "x-kubernetes-list-type": "atomic" },
-        ),
-      ),
-      matchLabels: Type.Optional(LabelMap("Labels that must all match.")),
-    },
-    { description, "x-kubernetes-map-type": "atomic" },
-  );
-
-/** Labels and annotations of an object template (ObjectMeta; other fields preserved). */
-export const TemplateMetadata = (description: string) =>
-  Type.Object(
-    {
-      labels: Type.Optional(LabelMap("Labels of the objects made from the template.")),
-      annotations: Type.Optional(StringMap("Annotations of the objects made from the template.")),
-      name: Type.Optional(Type.String({ description: "Name (ignored; names are generated)." })),
-      namespace: Type.Optional(Type.String({ description: "Namespace (ignored; the owner's is used)." })),
-    },
-    { description, "x-kubernetes-preserve-unknown-fields": true },
-  );
-
-/** corev1.Taint. */
-export const Taint = () =>
-  Type.Object({
-    effect: Type.String({ description: "NoSchedule, PreferNoSchedule or NoExecute." }),
-    key: Type.String({ description: "The taint key." }),
-    timeAdded: Type.Optional(Time("When a NoExecute taint was added.")),
-    value: Type.Optional(Type.String({ description: "The taint value." })),
-  });
 
 /** corev1.NodeAddress. */
 export const NodeAddress = () =>

@@ -1,6 +1,7 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { Value, ValueErrorType } from "@sinclair/typebox/value";
 import { load } from "js-yaml";
+import { DNS_LABEL_PATTERN, LABEL_KEY_PATTERN, LABEL_VALUE_PATTERN } from "../api/labels.ts";
 
 /**
  * The worker pool model: everything a worker node's operating system needs to run a kubelet that
@@ -11,9 +12,8 @@ import { load } from "js-yaml";
 export const BOOTSTRAP_API_VERSION = "bootstrap.sprout.gardener.cloud/v1alpha1";
 export const WORKER_POOL_KIND = "WorkerPool";
 
-const DNS_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
-const QUALIFIED_NAME = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-const LABEL_KEY = `^(${DNS_LABEL}(\\.${DNS_LABEL})*/)?${QUALIFIED_NAME}$`;
+const DNS_LABEL = DNS_LABEL_PATTERN;
+const LABEL_KEY = LABEL_KEY_PATTERN;
 /** A value safe inside a systemd unit, an environment file and a YAML or TOML string. */
 const PLAIN = "^[^\\s\"'`$%\\\\]+$";
 const ABSOLUTE_PATH = "^/[^\\s\"'`$%\\\\]*[^/\\s]$";
@@ -29,7 +29,7 @@ const Taint = Type.Object(
   {
     key: str(LABEL_KEY, "must be a qualified name such as example.com/dedicated"),
     value: Type.Optional(
-      str("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$", "must be a label value (63 characters at most)", {
+      str(LABEL_VALUE_PATTERN, "must be a label value (63 characters at most)", {
         maxLength: 63,
       }),
     ),
@@ -139,13 +139,9 @@ export const WorkerPoolSchema = Type.Object(
         ),
         labels: Type.Record(
           Type.String(),
-          str(
-            "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$",
-            "must be a label value (63 characters at most)",
-            {
-              maxLength: 63,
-            },
-          ),
+          str(LABEL_VALUE_PATTERN, "must be a label value (63 characters at most)", {
+            maxLength: 63,
+          }),
           { default: {} },
         ),
         taints: Type.Array(Taint, { default: [] }),

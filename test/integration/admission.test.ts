@@ -4,6 +4,15 @@ import { API_VERSION, GROUP, VERSION } from "../../src/api/constants.ts";
 import { installCrds } from "../../src/api/install.ts";
 import { KubeApiError, rawRequest } from "../../src/runtime/client/raw.ts";
 import { adminKubeConfig, testNamespace, uniqueName } from "../env/index.ts";
+import {
+  deployment,
+  machine,
+  machineClass,
+  machineSet,
+  MALFORMED,
+  type Obj,
+  template,
+} from "../env/malformed.ts";
 
 let kc: KubeConfig;
 let ns: string;
@@ -20,8 +29,6 @@ const PLURALS: Record<string, string> = {
   MachineDeployment: "machinedeployments",
   MachineClass: "machineclasses",
 };
-
-type Obj = Record<string, unknown> & { kind: string };
 
 async function create<T = Obj>(obj: Obj): Promise<T> {
   const name = uniqueName(obj.kind.toLowerCase());
@@ -42,133 +49,14 @@ async function rejection(obj: Obj): Promise<string> {
   throw new Error(`${obj.kind} was accepted`);
 }
 
-const machineSpec = (extra: Record<string, unknown> = {}) => ({
-  class: { kind: "MachineClass", name: "small" },
-  ...extra,
-});
-const template = (spec: Record<string, unknown> = {}, labels: Record<string, string> = { pool: "a" }) => ({
-  metadata: { labels },
-  spec: machineSpec(spec),
-});
-const deployment = (spec: Record<string, unknown>): Obj => ({
-  kind: "MachineDeployment",
-  spec: { replicas: 1, selector: { matchLabels: { pool: "a" } }, template: template(), ...spec },
-});
-const machineSet = (spec: Record<string, unknown>): Obj => ({
-  kind: "MachineSet",
-  spec: { replicas: 1, selector: { matchLabels: { pool: "a" } }, template: template(), ...spec },
-});
-const machine = (spec: Record<string, unknown>): Obj => ({ kind: "Machine", spec: machineSpec(spec) });
-const machineClass = (fields: Record<string, unknown>): Obj => ({
-  kind: "MachineClass",
-  providerSpec: { ami: "ami-1" },
-  ...fields,
-});
-
-describe("admission rejects what MCM would skip, naming the field and the fix", () => {
-  it.each<[string, Obj, string[]]>([
-    [
-      "negative replicas",
-      deployment({ replicas: -1 }),
-      ["spec.replicas", "should be greater than or equal to 0"],
-    ],
-    [
-      "an unknown strategy type",
-      deployment({ strategy: { type: "Blue" } }),
-      ["spec.strategy.type", 'Unsupported value: "Blue"'],
-    ],
-    [
-      "maxSurge and maxUnavailable both zero",
-      deployment({
-        strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: "0%" } },
-      }),
-      ["spec.strategy.rollingUpdate", "maxSurge and maxUnavailable must not both be zero"],
-    ],
-    [
-      "a maxSurge that is neither integer nor percentage",
-      deployment({ strategy: { rollingUpdate: { maxSurge: "two", maxUnavailable: 1 } } }),
-      ["spec.strategy.rollingUpdate.maxSurge", "must be a non-negative integer or a percentage such as 25%"],
-    ],
-    [
-      "a negative maxUnavailable",
-      deployment({ strategy: { rollingUpdate: { maxSurge: 1, maxUnavailable: -1 } } }),
-      ["spec.strategy.rollingUpdate.maxUnavailable", "must be a non-negative integer or a percentage"],
-    ],
-    [
-      "rollingUpdate with the Recreate strategy",
-      deployment({ strategy: { type: "Recreate", rollingUpdate: { maxSurge: 1 } } }),
-      ["spec.strategy", "rollingUpdate may only be set when type is RollingUpdate"],
-    ],
-    [
-      "a MachineDeployment without template",
-      { kind: "MachineDeployment", spec: { replicas: 1 } },
-      ["spec.template", "Required value"],
-    ],
-    [
-      "a selector the template labels do not match",
-      deployment({ selector: { matchLabels: { pool: "b" } } }),
-      [
-        "spec.selector",
-        "selector.matchLabels must also be set, with the same values, in template.metadata.labels",
-      ],
-    ],
-    [
-      "a MachineSet selector the template labels do not match",
-      machineSet({ selector: { matchLabels: { other: "x" } } }),
-      ["spec.selector", "selector.matchLabels must also be set"],
-    ],
-    [
-      "a drain timeout that is not a duration",
-      machine({ drainTimeout: "5 minutes" }),
-      ["spec.drainTimeout", "must be a duration such as 20m, 1h30m or 90s"],
-    ],
-    [
-      "a template health timeout that is not a duration",
-      deployment({ template: template({ healthTimeout: "10" }) }),
-      ["spec.template.spec.healthTimeout", "must be a duration"],
-    ],
-    [
-      "a creation timeout that is not a duration",
-      machineSet({ template: template({ creationTimeout: "1d" }) }),
-      ["spec.template.spec.creationTimeout", "must be a duration"],
-    ],
-    [
-      "a class kind other than MachineClass",
-      machine({ class: { kind: "Pod", name: "x" } }),
-      ["spec.class.kind", "must be MachineClass"],
-    ],
-    [
-      "a class without name",
-      machine({ class: { kind: "MachineClass" } }),
-      ["spec.class.name", "Required value"],
-    ],
-    ["a Machine without spec", { kind: "Machine" }, ["spec", "Required value"]],
-    [
-      "a MachineClass without providerSpec",
-      { kind: "MachineClass", provider: "AWS" },
-      ["providerSpec", "Required value"],
-    ],
-    [
-      "a MachineClass nodeTemplate whose capacity lacks gpu",
-      machineClass({
-        nodeTemplate: {
-          capacity: { cpu: "2", memory: "8Gi" },
-          instanceType: "m5.large",
-          region: "r",
-          zone: "z",
-        },
-      }),
-      ["nodeTemplate.capacity", "capacity must name cpu, gpu and memory"],
-    ],
-    [
-      "a negative maxEvictRetries",
-      machine({ maxEvictRetries: -5 }),
-      ["spec.maxEvictRetries", "should be greater than or equal to 0"],
-    ],
-  ])("%s", async (_, obj, fragments) => {
-    const message = await rejection(obj);
-    for (const fragment of fragments) expect(message).toContain(fragment);
-  });
+describe("admission rejects malformed objects, naming the field and the fix", () => {
+  it.each(MALFORMED.map(([what, obj, fragments]) => [what, obj, fragments] as const))(
+    "%s",
+    async (_, obj, fragments) => {
+      const message = await rejection(obj);
+      for (const fragment of fragments) expect(message).toContain(fragment);
+    },
+  );
 });
 
 describe("admission accepts and defaults valid objects", () => {
@@ -183,8 +71,47 @@ describe("admission accepts and defaults valid objects", () => {
     expect(created.spec.strategy).toEqual(strategy);
   });
 
-  it.each(["20m0s", "1h30m", "90s", "0", "1.5h", "300ms"])("accepts the duration %s", async (d) => {
-    await create(machine({ drainTimeout: d, healthTimeout: d, creationTimeout: d }));
+  it.each(["20m0s", "1h30m", "90s", "+5m", "1.5h", "300ms"])("accepts the duration %s", async (d) => {
+    await create(machine({ drainTimeout: d, healthTimeout: d, creationTimeout: d, inPlaceUpdateTimeout: d }));
+  });
+
+  it("accepts zero where zero means something: drain forced at once", async () => {
+    await create(machine({ drainTimeout: "0", machinePreserveTimeout: "0s" }));
+  });
+
+  it("accepts selectors of every operator that select the template", async () => {
+    const labels = { pool: "a", "example.com/zone": "z1", tier: "" };
+    const matchExpressions = [
+      { key: "example.com/zone", operator: "In", values: ["z1", "z2"] },
+      { key: "pool", operator: "NotIn", values: ["b"] },
+      { key: "absent", operator: "NotIn", values: ["x"] },
+      { key: "tier", operator: "Exists" },
+      { key: "gpu", operator: "DoesNotExist" },
+    ];
+    for (const build of [deployment, machineSet]) {
+      await create(
+        build({ selector: { matchLabels: { pool: "a" }, matchExpressions }, template: template({}, labels) }),
+      );
+      await create(build({ selector: { matchExpressions }, template: template({}, labels) }));
+    }
+  });
+
+  it("accepts node templates with qualified label keys, annotations and taints of every effect", async () => {
+    const nodeTemplate = {
+      metadata: {
+        labels: { "node.kubernetes.io/role": "worker", "a.b-c.example.com/x_y.z": "V-1.2_3" },
+        annotations: { "example.com/note": "any value at all, with spaces: fine", plain: "" },
+      },
+      spec: {
+        taints: [
+          { key: "dedicated", value: "gpu", effect: "NoSchedule" },
+          { key: "example.com/soft", effect: "PreferNoSchedule" },
+          { key: "example.com/evict", value: "", effect: "NoExecute" },
+        ],
+      },
+    };
+    await create(deployment({ template: template({ nodeTemplate }) }));
+    await create(machine({ nodeTemplate }));
   });
 
   it("accepts the provider-specific class kinds of older releases", async () => {

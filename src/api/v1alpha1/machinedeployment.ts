@@ -6,17 +6,17 @@ import {
   Int64,
   IntOrPercent,
   intOrPercentRule,
-  LabelSelector,
   OpenStringEnum,
   StringEnum,
   Time,
 } from "../schema.ts";
+import { LabelSelector } from "../labels.ts";
 import { objectHeader } from "./object.ts";
 import { labelSelectorStatus, replicasField } from "./machineset.ts";
-import { FailedMachines, MachineTemplate, selectorMatchesTemplate } from "./shared.ts";
+import { FailedMachines, MachineTemplate, selectorRules } from "./shared.ts";
 
 const isZero = (f: string): string =>
-  `(has(self.${f}) && ((type(self.${f}) == int && self.${f} == 0) || (type(self.${f}) == string && self.${f} == '0%')))`;
+  `(has(self.${f}) && (type(self.${f}) == int ? int(self.${f}) == 0 : string(self.${f}).matches('^0+%$')))`;
 
 const surgeAndUnavailable = (what: string) => ({
   maxSurge: Type.Optional(
@@ -25,7 +25,7 @@ const surgeAndUnavailable = (what: string) => ({
   maxUnavailable: Type.Optional(IntOrPercent(`How many machines may be unavailable during ${what}.`)),
 });
 
-const notBothZero = cel(intOrPercentRule("maxSurge"), intOrPercentRule("maxUnavailable"), {
+const notBothZero = cel(intOrPercentRule("maxSurge"), intOrPercentRule("maxUnavailable", 100), {
   rule: `!(${isZero("maxSurge")} && ${isZero("maxUnavailable")})`,
   message: "maxSurge and maxUnavailable must not both be zero: the rollout could never make progress",
 });
@@ -35,7 +35,8 @@ export const Strategy = Type.Object(
     type: Type.Optional(
       StringEnum(DEPLOYMENT_STRATEGY_TYPES, {
         default: "RollingUpdate",
-        description: "How machines are replaced: RollingUpdate (default), Recreate or InPlaceUpdate.",
+        description:
+          "How machines are replaced: RollingUpdate (default) or Recreate. InPlaceUpdate (MCM's in-place update) is refused: sprout does not implement it.",
       }),
     ),
     rollingUpdate: Type.Optional(
@@ -60,6 +61,13 @@ export const Strategy = Type.Object(
     description: "How existing machines are replaced by new ones.",
     default: { type: "RollingUpdate" },
     ...cel(
+      {
+        rule: "!has(self.type) || self.type != 'InPlaceUpdate'",
+        message:
+          "type InPlaceUpdate is not implemented by sprout: use RollingUpdate (machines are replaced a few at a time) or Recreate",
+        fieldPath: ".type",
+        reason: "FieldValueForbidden",
+      },
       {
         rule: "!has(self.rollingUpdate) || !has(self.type) || self.type == 'RollingUpdate'",
         message: "rollingUpdate may only be set when type is RollingUpdate",
@@ -87,7 +95,9 @@ export const MachineDeploymentSpec = Type.Object(
   {
     replicas: replicasField("machines"),
     selector: Type.Optional(
-      LabelSelector("Selects the machines of the deployment; must match the template's labels."),
+      LabelSelector(
+        "Selects the machines of the deployment; required, not empty, and must select the template's labels.",
+      ),
     ),
     template: MachineTemplate,
     strategy: Type.Optional(Strategy),
@@ -132,10 +142,7 @@ export const MachineDeploymentSpec = Type.Object(
   },
   {
     description: "Specification of the machine deployment.",
-    "x-kubernetes-validations": [
-      ...selectorMatchesTemplate["x-kubernetes-validations"],
-      intOrPercentRule("maxReplacements"),
-    ],
+    "x-kubernetes-validations": [...selectorRules, intOrPercentRule("maxReplacements")],
   },
 );
 

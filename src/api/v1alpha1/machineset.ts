@@ -1,14 +1,9 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { Int32, Int64, LabelSelector, OpenStringEnum, Time } from "../schema.ts";
+import { cel, Int32, Int64, OpenStringEnum, Time } from "../schema.ts";
+import { LabelSelector } from "../labels.ts";
 import { MachineSetConditions } from "../constants.ts";
 import { objectHeader } from "./object.ts";
-import {
-  ClassSpec,
-  FailedMachines,
-  LastOperation,
-  MachineTemplate,
-  selectorMatchesTemplate,
-} from "./shared.ts";
+import { ClassSpec, FailedMachines, LastOperation, MachineTemplate, selectorRules } from "./shared.ts";
 
 export const replicasField = (what: string) =>
   Type.Optional(Int32({ minimum: 0, description: `Desired number of ${what}; at least 0.` }));
@@ -32,7 +27,9 @@ export const MachineSetSpec = Type.Object(
   {
     replicas: replicasField("machines"),
     selector: Type.Optional(
-      LabelSelector("Selects the machines this set owns; must match the template's labels."),
+      LabelSelector(
+        "Selects the machines this set owns; required, not empty, and must select the template's labels.",
+      ),
     ),
     machineClass: Type.Optional(ClassSpec),
     template: Type.Optional(MachineTemplate),
@@ -46,7 +43,7 @@ export const MachineSetSpec = Type.Object(
       }),
     ),
   },
-  { description: "Specification of the machine set.", ...selectorMatchesTemplate },
+  { description: "Specification of the machine set.", ...cel(...selectorRules) },
 );
 
 export const MachineSetStatus = Type.Object(

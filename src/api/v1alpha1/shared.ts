@@ -1,15 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { LEGACY_MACHINE_CLASS_KINDS, MACHINE_CLASS_KIND } from "../constants.ts";
-import {
-  cel,
-  Duration,
-  Int32,
-  NodeAddress,
-  OpenStringEnum,
-  Taint,
-  TemplateMetadata,
-  Time,
-} from "../schema.ts";
+import { cel, type CelRule, Duration, Int32, NodeAddress, OpenStringEnum, Time } from "../schema.ts";
+import { Taint, TemplateMetadata } from "../labels.ts";
 import { MACHINE_OPERATION_STATES, MACHINE_OPERATION_TYPES, MACHINE_PHASES } from "../constants.ts";
 
 const classKinds = [MACHINE_CLASS_KIND, ...LEGACY_MACHINE_CLASS_KINDS];
@@ -40,13 +32,20 @@ export const machineConfiguration = {
   healthTimeout: Type.Optional(
     Duration(
       "How long a machine may stay unhealthy before it is replaced; overrides --machine-health-timeout.",
+      {
+        why: "every machine would be replaced at its first unhealthy heartbeat (use disableHealthTimeout to never replace)",
+      },
     ),
   ),
   creationTimeout: Type.Optional(
-    Duration("How long a machine may take to join as a Node; overrides --machine-creation-timeout."),
+    Duration("How long a machine may take to join as a Node; overrides --machine-creation-timeout.", {
+      why: "its bootstrap token would expire before the machine could join, and it would be replaced for ever",
+    }),
   ),
   inPlaceUpdateTimeout: Type.Optional(
-    Duration("How long an in-place update may take; overrides --machine-inplace-update-timeout."),
+    Duration("How long an in-place update may take; overrides --machine-inplace-update-timeout.", {
+      why: "no update could ever finish in time",
+    }),
   ),
   machinePreserveTimeout: Type.Optional(
     Duration("How long a preserved failed machine is kept; overrides --machine-preserve-timeout."),
@@ -106,7 +105,8 @@ export const MachineNodeTemplate = Type.Object(
           providerID: Type.Optional(Type.String({ description: "Provider ID of the node." })),
           taints: Type.Optional(
             Type.Array(Taint(), {
-              description: "Taints put on the Node.",
+              description: "Taints put on the Node (at most 64).",
+              maxItems: 64,
               "x-kubernetes-list-type": "atomic",
             }),
           ),
@@ -187,9 +187,40 @@ export const MachineTemplate = Type.Object(
   { description: "Template of the machines." },
 );
 
-/** selector.matchLabels must be a subset of template.metadata.labels (spec-level CEL). */
-export const selectorMatchesTemplate = cel({
-  rule: "!has(self.selector) || !has(self.selector.matchLabels) || self.selector.matchLabels.all(k, has(self.template) && has(self.template.metadata) && has(self.template.metadata.labels) && k in self.template.metadata.labels && self.template.metadata.labels[k] == self.selector.matchLabels[k])",
-  message: "selector.matchLabels must also be set, with the same values, in template.metadata.labels",
-  fieldPath: ".selector",
-});
+const TEMPLATE_LABELS = "self.template.metadata.labels";
+const hasTemplateLabels =
+  "has(self.template) && has(self.template.metadata) && has(self.template.metadata.labels)";
+const templateHas = (key: string) => `(${hasTemplateLabels} && ${key} in ${TEMPLATE_LABELS})`;
+
+/**
+ * Spec-level CEL of MachineSet and MachineDeployment: the selector is set, not empty, and selects
+ * the template's labels (matchLabels a subset of them; every matchExpression satisfied by them).
+ * An empty or missing selector would select every machine of the namespace, one that does not
+ * select the template would make its owner create machines it never counts.
+ */
+export const selectorRules: CelRule[] = [
+  {
+    rule: "has(self.selector) && ((has(self.selector.matchLabels) && size(self.selector.matchLabels) > 0) || (has(self.selector.matchExpressions) && size(self.selector.matchExpressions) > 0))",
+    message:
+      "selector is required and must not be empty: set selector.matchLabels to labels that template.metadata.labels also has",
+    fieldPath: ".selector",
+    reason: "FieldValueRequired",
+  },
+  {
+    rule: `!has(self.selector) || !has(self.selector.matchLabels) || self.selector.matchLabels.all(k, ${templateHas("k")} && ${TEMPLATE_LABELS}[k] == self.selector.matchLabels[k])`,
+    message: "selector.matchLabels must also be set, with the same values, in template.metadata.labels",
+    fieldPath: ".selector.matchLabels",
+  },
+  {
+    rule: [
+      "!has(self.selector) || !has(self.selector.matchExpressions) || self.selector.matchExpressions.all(e, ",
+      `e.operator == 'In' ? (has(e.values) && ${templateHas("e.key")} && ${TEMPLATE_LABELS}[e.key] in e.values) : `,
+      `e.operator == 'NotIn' ? (!${templateHas("e.key")} || !has(e.values) || !(${TEMPLATE_LABELS}[e.key] in e.values)) : `,
+      `e.operator == 'Exists' ? ${templateHas("e.key")} : `,
+      `e.operator == 'DoesNotExist' ? !${templateHas("e.key")} : false)`,
+    ].join(""),
+    message:
+      "selector.matchExpressions must select template.metadata.labels: In needs the key with one of the values, NotIn the key absent or with another value, Exists the key, DoesNotExist no such key",
+    fieldPath: ".selector.matchExpressions",
+  },
+];
