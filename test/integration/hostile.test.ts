@@ -1,0 +1,175 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { CloudClient } from "../../plugins/virtual/src/client.ts";
+import { NodeSimulator } from "../../plugins/virtual/src/nodesim.ts";
+import { API_VERSION, GROUP, VERSION } from "../../src/api/constants.ts";
+import { installCrds } from "../../src/api/install.ts";
+import { MachineResources } from "../../src/api/resources.ts";
+import type { Machine } from "../../src/api/v1alpha1/machine.ts";
+import { repoRoot } from "../../src/localplane/cache.ts";
+import { nodeApi } from "../../src/localplane/node-api.ts";
+import { startVirtualCloud } from "../../src/localplane/virtual-cloud.ts";
+import { KubeClient } from "../../src/runtime/client/client.ts";
+import { KubeApiError, rawRequest } from "../../src/runtime/client/raw.ts";
+import { createDeployment, isLive, machinesOf, runningLive, sample } from "../env/deployments.ts";
+import { adminKubeConfig, eventually, testNamespace, uniqueName } from "../env/index.ts";
+import { createWorkerClass } from "../env/machines.ts";
+import { MALFORMED, type Obj } from "../env/malformed.ts";
+
+/**
+ * The hostile-input suite: malformed objects applied to a running sprout (every controller, as
+ * `sprout start` runs them against a given seed) next to a healthy MachineDeployment. Each must be
+ * refused at admission with a message naming the field; throughout, /healthz answers 200, the
+ * namespace never holds more machines than the healthy deployment's replicas + maxSurge, and none
+ * of its machines is deleted.
+ */
+
+const HEALTHY = "healthy";
+const REPLICAS = 2;
+const MAX_SURGE = 1;
+
+const PLURALS: Record<string, string> = {
+  Machine: "machines",
+  MachineSet: "machinesets",
+  MachineDeployment: "machinedeployments",
+  MachineClass: "machineclasses",
+};
+
+const cleanups: (() => Promise<unknown>)[] = [];
+let ns: string;
+let client: KubeClient;
+let healthz: string;
+let before: string[];
+let watcher: { stop(): Promise<{ health: number; machines: number }[]> };
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+
+const healthStatus = async (): Promise<number> => {
+  try {
+    return (await fetch(healthz, { signal: AbortSignal.timeout(5000) })).status;
+  } catch {
+    return 0;
+  }
+};
+
+beforeAll(async () => {
+  ns = await testNamespace("hostile");
+  const kc = await adminKubeConfig();
+  await installCrds(kc);
+  client = new KubeClient(kc, { qps: 100, burst: 100 });
+  const dir = await mkdtemp(join(tmpdir(), "sprout-hostile-"));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const cloud = await startVirtualCloud(dir);
+  cleanups.push(() => cloud.stop());
+  const sim = new NodeSimulator({
+    cloud: new CloudClient(cloud.endpoint),
+    nodes: nodeApi(client),
+    bootDelayMs: 200,
+    onError: () => undefined,
+  });
+  sim.start();
+  cleanups.push(() => sim.stop());
+  await createWorkerClass(client, ns);
+  await createDeployment(client, ns, HEALTHY, {
+    replicas: REPLICAS,
+    className: "small",
+    strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: MAX_SURGE, maxUnavailable: 0 } },
+  });
+
+  const port = await freePort();
+  healthz = `http://127.0.0.1:${port}/healthz`;
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      "src/cli/main.ts",
+      "start",
+      `--control-kubeconfig=${inject("kubeconfig")}`,
+      `--namespace=${ns}`,
+      "--address=127.0.0.1",
+      `--port=${port}`,
+      "--leader-elect=false",
+      "--view=false",
+    ],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, SPROUT_VIRTUAL_CLOUD_ENDPOINT: cloud.endpoint },
+      stdio: ["ignore", "ignore", "ignore"],
+    },
+  );
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  cleanups.push(async () => {
+    if (child.exitCode === null) child.kill("SIGTERM");
+    await exited;
+  });
+  await eventually(async () => expect(await healthStatus()).toBe(200), { timeoutMs: 60_000 });
+  await eventually(
+    async () => expect(runningLive(await machinesOf(client, ns, HEALTHY))).toHaveLength(REPLICAS),
+    { timeoutMs: 90_000 },
+  );
+  before = (await machinesOf(client, ns, HEALTHY)).map((m) => m.metadata?.name ?? "").sort();
+  watcher = sample(async () => ({
+    health: await healthStatus(),
+    machines: (await client.list<Machine>(MachineResources.machines, ns)).items.filter(isLive).length,
+  }));
+}, 180_000);
+
+afterAll(async () => {
+  await watcher.stop().catch(() => undefined);
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
+
+async function rejection(obj: Obj): Promise<string> {
+  try {
+    await rawRequest(client.kubeConfig, {
+      method: "POST",
+      path: `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURALS[obj.kind] ?? ""}`,
+      body: { apiVersion: API_VERSION, ...obj, metadata: { name: uniqueName(obj.kind.toLowerCase()) } },
+    });
+  } catch (err) {
+    if (err instanceof KubeApiError && err.code === 422) return err.message;
+    throw err;
+  }
+  throw new Error(`${obj.kind} was accepted`);
+}
+
+describe("hostile input to a running sprout", () => {
+  it("has at least 40 malformed objects", () => {
+    expect(MALFORMED.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it.each(MALFORMED.map(([what, obj, fragments]) => [what, obj, fragments] as const))(
+    "refuses %s at admission, naming the field",
+    async (_, obj, fragments) => {
+      const message = await rejection(obj);
+      for (const fragment of fragments) expect(message).toContain(fragment);
+    },
+  );
+
+  it("stayed healthy, ran nothing away and deleted nothing", async () => {
+    const samples = await watcher.stop();
+    expect(samples.length).toBeGreaterThan(0);
+    expect(samples.filter((s) => s.health !== 200)).toEqual([]);
+    expect(Math.max(...samples.map((s) => s.machines))).toBeLessThanOrEqual(REPLICAS + MAX_SURGE);
+    const after = await machinesOf(client, ns, HEALTHY);
+    expect(
+      after
+        .filter(isLive)
+        .map((m) => m.metadata?.name ?? "")
+        .sort(),
+    ).toEqual(before);
+    expect(runningLive(after)).toHaveLength(REPLICAS);
+  });
+});
