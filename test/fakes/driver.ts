@@ -36,6 +36,11 @@ export class StubDriver implements Driver {
     this.#failures.set(method, list);
   }
 
+  /** Drops the failures still programmed for method. */
+  recover(method: Method): void {
+    this.#failures.delete(method);
+  }
+
   /** How often method was called (for one machine, when named). */
   count(method: Method, machine?: string): number {
     return this.calls.filter((c) => c.method === method && (!machine || c.machine === machine)).length;

@@ -1,0 +1,86 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { DELETION_MARKERS, DELETION_STEPS, type DeletionStep } from "../../src/api/constants.ts";
+import { machine, node, T0 } from "../builders/index.ts";
+import { World } from "../fakes/world.ts";
+
+let world: World;
+afterEach(() => world.stop());
+
+const before = (a: DeletionStep, b: DeletionStep): boolean =>
+  DELETION_STEPS.indexOf(a) < DELETION_STEPS.indexOf(b);
+
+/** A machine being deleted whose controller stopped at `step`: what exists still is what that step has not removed. */
+function stoppedAt(step: DeletionStep | undefined, marker = false): World {
+  const w = new World({ controllers: ["machine"] });
+  const vmLeft = !step || !before("DeleteVM", step);
+  const nodeLeft = !step || !before("DeleteNode", step);
+  if (vmLeft) w.driver.vms.set("m1", { providerID: "stub:///m1", nodeName: "m1" });
+  if (nodeLeft) w.seed.nodes(node("m1", { providerID: "stub:///m1" }));
+  const status = step
+    ? marker
+      ? {
+          lastOperation: {
+            type: "Delete" as const,
+            state: "Processing" as const,
+            description: DELETION_MARKERS[step],
+          },
+        }
+      : { deletionStep: step }
+    : {};
+  w.seed.machines(
+    machine("m1", {
+      providerID: "stub:///m1",
+      node: "m1",
+      phase: step ? "Terminating" : "Running",
+      deletionTimestamp: T0,
+      status,
+    }),
+  );
+  return w;
+}
+
+describe("machine deletion", () => {
+  it("runs every step from a machine in use: VM, Node and the machine are gone", async () => {
+    world = stoppedAt(undefined);
+    await world.start();
+    expect(world.machine("m1")).toBeUndefined();
+    expect(world.driver.vms.size).toBe(0);
+    expect(world.node("m1")).toBeUndefined();
+    expect(world.driver.count("deleteMachine")).toBe(1);
+  });
+
+  it.each(DELETION_STEPS.map((s) => [s]))(
+    "resumes at %s and does not repeat the steps before it",
+    async (step) => {
+      world = stoppedAt(step);
+      await world.start();
+      expect(world.machine("m1")).toBeUndefined();
+      expect(world.driver.vms.size).toBe(0);
+      expect(world.node("m1")).toBeUndefined();
+      expect(world.driver.count("getMachineStatus")).toBe(0);
+      expect(world.driver.count("deleteMachine")).toBe(before("DeleteVM", step) ? 0 : 1);
+    },
+  );
+
+  it.each(DELETION_STEPS.map((s) => [s]))("resumes at %s from MCM's lastOperation text", async (step) => {
+    world = stoppedAt(step, true);
+    await world.start();
+    expect(world.machine("m1")).toBeUndefined();
+    expect(world.driver.count("deleteMachine")).toBe(before("DeleteVM", step) ? 0 : 1);
+  });
+
+  it("retries a failed VM deletion after a backoff and keeps the finalizer meanwhile", async () => {
+    world = stoppedAt("DeleteVM");
+    world.driver.fail("deleteMachine", "Unavailable", "cloud API down", 1000);
+    await world.start();
+    const attempts = world.driver.count("deleteMachine");
+    expect(world.machine("m1")?.status?.deletionStep).toBe("DeleteVM");
+    expect(world.machine("m1")?.status?.lastOperation).toMatchObject({ type: "Delete", state: "Failed" });
+    world.driver.recover("deleteMachine");
+    await world.tick(world.config.shortRetryMs - 1);
+    expect(world.driver.count("deleteMachine")).toBe(attempts);
+    await world.tick(1);
+    expect(world.machine("m1")).toBeUndefined();
+    expect(world.driver.count("deleteMachine")).toBe(attempts + 1);
+  });
+});
