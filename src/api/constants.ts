@@ -43,6 +43,8 @@ export const Labels = {
   candidateForUpdate: "node.machine.sapcloud.io/candidate-for-update",
   selectedForUpdate: "node.machine.sapcloud.io/selected-for-update",
   updateResult: "node.machine.sapcloud.io/update-result",
+  /** Bootstrap-token Secret (target kube-system): uid of the Machine the token is for. */
+  bootstrapTokenOwner: "sprout.gardener.cloud/machine-uid",
 } as const;
 
 /** Annotations. */
@@ -85,6 +87,8 @@ export const Annotations = {
   scaleDownUnneededTime: "autoscaler.gardener.cloud/scale-down-unneeded-time",
   scaleDownUnreadyTime: "autoscaler.gardener.cloud/scale-down-unready-time",
   maxNodeProvisionTime: "autoscaler.gardener.cloud/max-node-provision-time",
+  /** Machine: id of its bootstrap token (Secret kube-system/bootstrap-token-<id> in the target). */
+  bootstrapTokenId: "sprout.gardener.cloud/bootstrap-token-id",
 } as const;
 
 /** Finalizers. */
@@ -157,7 +161,12 @@ export const DeploymentConditions = {
 /** MachineSet condition types (status.machineSetCondition) and reasons. */
 export const MachineSetConditions = {
   types: ["ReplicaFailure", "Frozen"] as const,
-  reasons: { failedCreate: "FailedCreate", failedDelete: "FailedDelete" },
+  reasons: {
+    failedCreate: "FailedCreate",
+    failedDelete: "FailedDelete",
+    /** The selector is missing, empty, malformed or does not select the template (also on deployments). */
+    invalidSelector: "InvalidSelector",
+  },
 } as const;
 
 /** Node conditions sprout writes. */
@@ -283,6 +292,8 @@ export const SetEventReasons = {
   rollbackRevisionNotFound: "DeploymentRollbackRevisionNotFound",
   rollbackTemplateUnchanged: "DeploymentRollbackTemplateUnchanged",
   triggerDeletion: "TriggerDeletion",
+  /** A trigger-deletion entry names a machine that is not the deployment's own. */
+  triggerDeletionForeign: "TriggerDeletionNotOwned",
   replacementsLimited: "ReplacementLimitReached",
 } as const;
 

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Annotations } from "../../src/api/constants.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import { readUserData } from "../../src/bootstrap/read.ts";
 import type { UserDataFormatName } from "../../src/bootstrap/render.ts";
-import { tokenIdOf } from "../../src/controllers/machine/bootstrap-token.ts";
 import { type KubeClient, type KubeObject } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { eventually, failureStatus, testNamespace, uniqueName } from "../env/index.ts";
@@ -98,13 +98,15 @@ describe("machines boot from the rendered worker pool", () => {
       const kubeconfig = readUserData(userData)
         .files.get("/var/lib/kubelet/bootstrap-kubeconfig")
         ?.toString();
-      expect(kubeconfig).toMatch(new RegExp(`token: "${tokenIdOf(name)}\\.[0-9a-z]{16}"`));
+      const tokenId = (await machine(fast, fastNs, name)).metadata?.annotations?.[
+        Annotations.bootstrapTokenId
+      ];
+      expect(tokenId).toMatch(/^[a-z0-9]{6}$/);
+      expect(kubeconfig).toMatch(new RegExp(`token: "${tokenId}\\.[0-9a-z]{16}"`));
       expect(fast.sim.bootLog(name).join("\n")).toContain(`client certificate for system:node:${name}`);
       // Joined: the controller deleted the token, as MCM does.
       expect(
-        await failureStatus(
-          fast.client.get(Resources.secrets, "kube-system", `bootstrap-token-${tokenIdOf(name)}`),
-        ),
+        await failureStatus(fast.client.get(Resources.secrets, "kube-system", `bootstrap-token-${tokenId}`)),
       ).toBe(404);
 
       await fast.client.delete(MachineResources.machines, fastNs, name);
@@ -124,7 +126,12 @@ describe("a machine whose token is refused at boot", () => {
         timeoutMs: 20_000,
       },
     );
-    await slow.client.delete(Resources.secrets, "kube-system", `bootstrap-token-${tokenIdOf(name)}`);
+    const tokenId = await eventually(async () => {
+      const id = (await machine(slow, slowNs, name)).metadata?.annotations?.[Annotations.bootstrapTokenId];
+      expect(id).toBeDefined();
+      return id ?? "";
+    });
+    await slow.client.delete(Resources.secrets, "kube-system", `bootstrap-token-${tokenId}`);
     await eventually(
       () => expect(slow.sim.bootLog(name).join("\n")).toMatch(/TLS bootstrap .* failed: Unauthorized/),
       {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Finalizers, Labels } from "../../src/api/constants.ts";
+import { Annotations, Finalizers, Labels } from "../../src/api/constants.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import type { Machine } from "../../src/api/v1alpha1/machine.ts";
-import { tokenIdOf } from "../../src/controllers/machine/bootstrap-token.ts";
 import type { NodeObject } from "../../src/controllers/machine/deps.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { eventually, failureStatus, testNamespace, uniqueName } from "../env/index.ts";
@@ -34,6 +33,7 @@ const newMachine = async (spec: Record<string, unknown> = {}, className = "small
   });
   return name;
 };
+const recordedTokenId = (m: Machine): string => m.metadata?.annotations?.[Annotations.bootstrapTokenId] ?? "";
 const get = (name: string): Promise<Machine> => rig.client.get<Machine>(MachineResources.machines, ns, name);
 const phase = async (name: string): Promise<string | undefined> =>
   (await get(name)).status?.currentStatus?.phase;
@@ -60,12 +60,12 @@ describe("machine controller on the virtual cloud", () => {
     const [vm] = await rig.cloud.findVms({ name });
     const userData = Buffer.from(vm?.userData ?? "", "base64").toString();
     expect(userData).toContain(`name: ${name}`);
-    expect(userData).toMatch(new RegExp(`token: ${tokenIdOf(name)}\\.[0-9a-z]{16}`));
+    const tokenId = recordedTokenId(machine);
+    expect(tokenId).toMatch(/^[a-z0-9]{6}$/);
+    expect(userData).toMatch(new RegExp(`token: ${tokenId}\\.[0-9a-z]{16}`));
     expect(userData).not.toContain("<<");
     expect(
-      await failureStatus(
-        rig.client.get(Resources.secrets, "kube-system", `bootstrap-token-${tokenIdOf(name)}`),
-      ),
+      await failureStatus(rig.client.get(Resources.secrets, "kube-system", `bootstrap-token-${tokenId}`)),
     ).toBe(404);
     const node = await rig.client.get<NodeObject>(Resources.nodes, undefined, name);
     expect(node.metadata?.labels?.[Labels.nodeMachineName]).toBe(name);

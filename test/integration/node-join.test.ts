@@ -97,7 +97,7 @@ describe("a VM joins with the bootstrap token in its user data", () => {
     "%s: TLS bootstrap as system:bootstrap:<id>, then the Node registers with the pool's labels and taints",
     async (format) => {
       const name = uniqueName(`join-${format}`);
-      const token = await ensureBootstrapToken(client, name, 10 * 60_000, "", Date.now());
+      const token = await ensureBootstrapToken(client, { name, uid: name }, 10 * 60_000, "", Date.now());
       const userData = substitutePlaceholders(await workerUserData(format, POOL), token, name);
       await validateUserData(userData, format);
       await boot(name, userData);
@@ -120,7 +120,7 @@ describe("a VM joins with the bootstrap token in its user data", () => {
       );
       expect(managers).toContain("kubelet");
       const csrs = (await client.list<Csr>(CSRS)).items.filter(
-        (c) => c.spec?.username === `system:bootstrap:${tokenIdOf(name)}`,
+        (c) => c.spec?.username === `system:bootstrap:${tokenIdOf(token)}`,
       );
       expect(csrs).toHaveLength(1);
       expect(csrs[0]?.spec?.signerName).toBe("kubernetes.io/kube-apiserver-client-kubelet");
@@ -145,7 +145,7 @@ describe("a VM whose token the apiserver refuses never becomes a Node", () => {
 
   it("an expired token: 401, no Node", async () => {
     const name = uniqueName("expired");
-    const token = await ensureBootstrapToken(client, name, -60_000, "", Date.now());
+    const token = await ensureBootstrapToken(client, { name, uid: name }, -60_000, "", Date.now());
     await boot(name, substitutePlaceholders(await workerUserData("ignition"), token, name));
     await failsToJoin(
       name,
@@ -155,8 +155,8 @@ describe("a VM whose token the apiserver refuses never becomes a Node", () => {
 
   it("a token whose Secret is gone (deleted, or cleaned up): 401, no Node", async () => {
     const name = uniqueName("deleted");
-    const token = await ensureBootstrapToken(client, name, 10 * 60_000, "", Date.now());
-    await client.delete(Resources.secrets, "kube-system", `bootstrap-token-${tokenIdOf(name)}`);
+    const token = await ensureBootstrapToken(client, { name, uid: name }, 10 * 60_000, "", Date.now());
+    await client.delete(Resources.secrets, "kube-system", `bootstrap-token-${tokenIdOf(token)}`);
     await boot(name, substitutePlaceholders(await workerUserData("multipart"), token, name));
     await failsToJoin(name, /failed: Unauthorized/);
   });
@@ -184,7 +184,13 @@ describe("a simulator that requires a bootstrap token", () => {
       const bare = uniqueName("bare");
       await strictVms.createVm({ name: bare, zone: "zone-a", machineType: "small" });
       const joined = uniqueName("joined");
-      const token = await ensureBootstrapToken(client, joined, 10 * 60_000, "", Date.now());
+      const token = await ensureBootstrapToken(
+        client,
+        { name: joined, uid: joined },
+        10 * 60_000,
+        "",
+        Date.now(),
+      );
       const userData = substitutePlaceholders(await workerUserData("cloud-config"), token, joined);
       await strictVms.createVm({
         name: joined,
@@ -225,7 +231,7 @@ describe("a restarted kubelet", () => {
       return s;
     };
     const name = uniqueName("restart");
-    const token = await ensureBootstrapToken(client, name, 10 * 60_000, "", Date.now());
+    const token = await ensureBootstrapToken(client, { name, uid: name }, 10 * 60_000, "", Date.now());
     await vms.createVm({
       name,
       zone: "zone-a",
@@ -238,7 +244,7 @@ describe("a restarted kubelet", () => {
     await eventually(() => expect(first.nodeNames).toEqual([name]), { timeoutMs: 30_000 });
     await first.stop();
     // The machine controller deletes the token once the node joined.
-    await deleteBootstrapToken(client, name);
+    await deleteBootstrapToken(client, { name, uid: name });
     // The apiserver caches a token it accepted for a few seconds: wait until it refuses it.
     const asToken = new KubeClient(tokenKubeConfig(await adminKubeConfig(), token));
     await eventually(async () => expect(await failureStatus(asToken.list(CSRS))).toBe(401), {
@@ -246,7 +252,7 @@ describe("a restarted kubelet", () => {
     });
     const csrsOf = async () =>
       (await client.list<Csr>(CSRS)).items.filter(
-        (c) => c.spec?.username === `system:bootstrap:${tokenIdOf(name)}`,
+        (c) => c.spec?.username === `system:bootstrap:${tokenIdOf(token)}`,
       );
     expect(await csrsOf()).toHaveLength(1);
 

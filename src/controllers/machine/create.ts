@@ -4,7 +4,7 @@ import type { CreateMachineResponse, SecretData } from "../../driver/driver.ts";
 import { MachineError, TRANSIENT_CODES } from "../../driver/errors.ts";
 import type { Result } from "../../runtime/controller/controller.ts";
 import { substitutePlaceholders } from "../../bootstrap/placeholders.ts";
-import { ensureBootstrapToken } from "./bootstrap-token.ts";
+import { ensureBootstrapToken, tokenIdOf, tokenOwnerOf } from "./bootstrap-token.ts";
 import { creationTimeoutOf } from "./config.ts";
 import type { MachineWork } from "./context.ts";
 import type { FlowDeps } from "./deps.ts";
@@ -20,7 +20,7 @@ export async function createFlow(work: MachineWork, deps: FlowDeps): Promise<Res
   const { machine, driver, machineClass } = work;
   const name = machine.metadata?.name ?? "";
   try {
-    const secret = await renderedSecret(work, deps);
+    const { secret, tokenId } = await renderedSecret(work, deps);
     const req = { machine, machineClass, secret };
     let vm = await adopt(work, secret);
     if (!vm) {
@@ -41,7 +41,7 @@ export async function createFlow(work: MachineWork, deps: FlowDeps): Promise<Res
       );
     }
     await initialize(work, secret);
-    const updated = await recordVm(machine, vm, deps);
+    const updated = await recordVm(machine, vm, tokenId, deps);
     await writeStatus(
       deps.client,
       updated,
@@ -66,8 +66,11 @@ export async function createFlow(work: MachineWork, deps: FlowDeps): Promise<Res
   }
 }
 
-/** secretRef + credentialsSecretRef data with the user data rendered for this machine. */
-async function renderedSecret(work: MachineWork, deps: FlowDeps): Promise<SecretData> {
+/** secretRef + credentialsSecretRef data with the user data rendered for this machine, and its token id. */
+async function renderedSecret(
+  work: MachineWork,
+  deps: FlowDeps,
+): Promise<{ secret: SecretData; tokenId: string | undefined }> {
   const name = work.machine.metadata?.name ?? "";
   const userData = work.secret[SecretKeys.userData];
   if (!userData) {
@@ -79,15 +82,18 @@ async function renderedSecret(work: MachineWork, deps: FlowDeps): Promise<Secret
   const token = deps.target
     ? await ensureBootstrapToken(
         deps.target,
-        name,
+        tokenOwnerOf(work.machine),
         creationTimeoutOf(work.machine, deps.config),
         deps.config.bootstrapTokenAuthExtraGroups,
         deps.clock.now(),
       )
     : "";
   return {
-    ...work.secret,
-    [SecretKeys.userData]: Buffer.from(substitutePlaceholders(userData.toString(), token, name)),
+    secret: {
+      ...work.secret,
+      [SecretKeys.userData]: Buffer.from(substitutePlaceholders(userData.toString(), token, name)),
+    },
+    tokenId: token ? tokenIdOf(token) : undefined,
   };
 }
 
@@ -126,8 +132,13 @@ function staleNode(vm: CreateMachineResponse, name: string, deps: FlowDeps): boo
   return deps.nodes?.store.get(vm.nodeName) !== undefined;
 }
 
-/** One write: node label, default priority, providerID. */
-async function recordVm(machine: Machine, vm: CreateMachineResponse, deps: FlowDeps): Promise<Machine> {
+/** One write: node label, default priority, bootstrap token id, providerID. */
+async function recordVm(
+  machine: Machine,
+  vm: CreateMachineResponse,
+  tokenId: string | undefined,
+  deps: FlowDeps,
+): Promise<Machine> {
   if (deps.target && !vm.nodeName) throw new MachineError("Internal", "the driver returned no node name");
   if (!vm.providerID) throw new MachineError("Internal", "the driver returned no providerID");
   const meta = machine.metadata ?? {};
@@ -136,7 +147,11 @@ async function recordVm(machine: Machine, vm: CreateMachineResponse, deps: FlowD
     metadata: {
       ...meta,
       labels: { ...meta.labels, ...(vm.nodeName ? { [Labels.node]: vm.nodeName } : {}) },
-      annotations: { [Annotations.machinePriority]: "3", ...meta.annotations },
+      annotations: {
+        [Annotations.machinePriority]: "3",
+        ...meta.annotations,
+        ...(tokenId ? { [Annotations.bootstrapTokenId]: tokenId } : {}),
+      },
     },
     spec: { ...machine.spec, providerID: vm.providerID },
   };

@@ -9,6 +9,7 @@ import type { Machine } from "../../api/v1alpha1/machine.ts";
 import { MachineError, TRANSIENT_CODES } from "../../driver/errors.ts";
 import { Resources } from "../../runtime/client/resources.ts";
 import type { Result } from "../../runtime/controller/controller.ts";
+import { deleteBootstrapToken, tokenOwnerOf } from "./bootstrap-token.ts";
 import type { MachineWork } from "./context.ts";
 import type { FlowDeps } from "./deps.ts";
 import { drainStep } from "./drain-step.ts";
@@ -193,8 +194,10 @@ async function deleteVm(work: MachineWork, deps: FlowDeps): Promise<StepOutcome>
   return { next: "DeleteNode", note: "VM deletion was successful" };
 }
 
+/** Deletes the Node, and the bootstrap token of a machine that never joined (a joined one's is gone). */
 async function deleteNode(machine: Machine, deps: FlowDeps): Promise<StepOutcome> {
   const nodeName = machine.metadata?.labels?.[Labels.node];
+  if (deps.target) await deleteBootstrapToken(deps.target, tokenOwnerOf(machine));
   if (deps.target && nodeName) {
     const node = deps.nodes?.store.get(nodeName);
     const finalizers = (node?.metadata?.finalizers as string[] | undefined) ?? [];

@@ -2,7 +2,7 @@ import { Annotations, Labels, SetEventReasons, Taints } from "../../api/constant
 import { formatDuration } from "../../api/duration.ts";
 import type { Machine, MachineStatus } from "../../api/v1alpha1/machine.ts";
 import type { Result } from "../../runtime/controller/controller.ts";
-import { deleteBootstrapToken } from "./bootstrap-token.ts";
+import { deleteBootstrapToken, tokenOwnerOf } from "./bootstrap-token.ts";
 import { creationTimeoutOf, healthTimeoutOf, nodeConditionsOf } from "./config.ts";
 import type { FlowDeps, NodeObject } from "./deps.ts";
 import { syncNodeTemplate } from "./node-template.ts";
@@ -196,8 +196,7 @@ function timedOut(machine: Machine, now: number, deps: FlowDeps): Transition | u
 
 /** First join: the bootstrap token is no longer needed; the join time is recorded on the Machine. */
 async function joined(machine: Machine, now: number, deps: FlowDeps): Promise<void> {
-  const name = machine.metadata?.name ?? "";
-  if (deps.target) await deleteBootstrapToken(deps.target, name);
+  if (deps.target) await deleteBootstrapToken(deps.target, tokenOwnerOf(machine));
   const created = Date.parse(machine.metadata?.creationTimestamp ?? "") || now;
   const meta = machine.metadata ?? {};
   await writeObject(deps.client, machine, {
