@@ -12,6 +12,8 @@ declare module "vitest" {
     kubeconfig: string;
     /** moto's endpoint (EC2 and every other AWS API moto serves). */
     motoEndpoint: string;
+    /** etcd's client URL behind the apiserver (to store objects admission would reject today). */
+    etcdEndpoint: string;
   }
 }
 
@@ -25,6 +27,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   project.provide("kubeconfig", plane.kubeconfigPath);
   project.provide("motoEndpoint", moto.endpoint);
+  project.provide("etcdEndpoint", plane.etcdEndpoint);
   return async () => {
     await moto.stop();
     await rm(motoDir, { recursive: true, force: true });

@@ -2,7 +2,8 @@ import { Annotations, SetEventReasons } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import { phaseOf, timestamp } from "../machine/status.ts";
-import type { DeployDeps, DeploymentObject } from "./deps.ts";
+import { controllerRefOf } from "../common/owners.ts";
+import type { DeployDeps, DeploymentObject, SetObject } from "./deps.ts";
 
 interface Entry {
   readonly name: string;
@@ -47,13 +48,25 @@ async function markMachines(
   return wrote;
 }
 
+/** True when the machine's controller is one of the deployment's own MachineSets. */
+export function ownedBySets(m: Machine, sets: readonly SetObject[]): boolean {
+  const ref = controllerRefOf(m);
+  return ref?.kind === "MachineSet" && sets.some((s) => s.metadata?.uid === ref.uid);
+}
+
 /**
  * The cluster-autoscaler's node.machine.sapcloud.io/trigger-deletion-by-mcm protocol: each named
  * machine gets priority 1 and its marked-for-deletion-time (so its set deletes it first), names
- * of machines already gone are pruned. Returns true while machine annotations are not yet visible
- * in the cache: the caller must not scale the sets before they are, or a set could pick other victims.
+ * of machines already gone are pruned. Only machines of this deployment's own sets are marked: a
+ * name of another deployment's machine is pruned with a Warning Event and changes nothing there.
+ * Returns true while machine annotations are not yet visible in the cache: the caller must not
+ * scale the sets before they are, or a set could pick other victims.
  */
-export async function processTriggerDeletion(d: DeploymentObject, deps: DeployDeps): Promise<boolean> {
+export async function processTriggerDeletion(
+  d: DeploymentObject,
+  sets: readonly SetObject[],
+  deps: DeployDeps,
+): Promise<boolean> {
   const meta = d.metadata ?? {};
   const value = meta.annotations?.[Annotations.triggerDeletionByMCM];
   if (value === undefined) return false;
@@ -61,7 +74,15 @@ export async function processTriggerDeletion(d: DeploymentObject, deps: DeployDe
   const entries = parseTriggerDeletion(value, now);
   const cached = (name: string): Machine | undefined =>
     deps.machines.store.get(`${meta.namespace ?? ""}/${name}`);
-  const live = entries.filter((e) => !gone(cached(e.name)));
+  const present = entries.filter((e) => !gone(cached(e.name)));
+  const live = present.filter((e) => {
+    const m = cached(e.name);
+    return m !== undefined && ownedBySets(m, sets);
+  });
+  for (const e of present.filter((p) => !live.includes(p))) {
+    const note = `Machine ${e.name} named in ${Annotations.triggerDeletionByMCM} is not a machine of this MachineDeployment; entry dropped`;
+    await deps.events.record(d, "Warning", SetEventReasons.triggerDeletionForeign, "Scale", note);
+  }
   let pending = await markMachines(d, live, cached, deps);
   const normalized = live
     .map((e) => `${e.name}~${e.time}`)

@@ -15,6 +15,7 @@ import { processTriggerDeletion } from "./autoscaler.ts";
 import type { DeployDeps, DeploymentObject, SetObject } from "./deps.ts";
 import { clearRollout, markRollout } from "./nodes.ts";
 import { rollback } from "./rollback.ts";
+import { clearSelectorFailure, refuseDeployment } from "./selector-guard.ts";
 import { isScalingEvent, recreateStep, rollingStep, scaleProportionally } from "./rollout.ts";
 import { byAge, claimSets, revisionOf, splitSets, strategyOf } from "./sets.ts";
 import { countStatus, isComplete, pausedCondition, rolloutStatus, writeDeploymentStatus } from "./status.ts";
@@ -99,9 +100,11 @@ export class MachineDeploymentController {
       .list()
       .filter((s) => s.metadata?.namespace === cached.metadata?.namespace);
     if (cached.metadata?.deletionTimestamp) return this.#delete(cached, inNamespace);
-    const d = await ensureFinalizer(this.#deps.client, MachineResources.machineDeployments, cached);
+    if (await refuseDeployment(cached, deps)) return { requeueAfter: this.#resyncMs };
+    const finalized = await ensureFinalizer(this.#deps.client, MachineResources.machineDeployments, cached);
+    const d = await clearSelectorFailure(finalized, deps);
     const sets = await claimSets(d, inNamespace, deps);
-    if (await processTriggerDeletion(d, deps)) return { requeueAfter: FAST_REQUEUE_MS };
+    if (await processTriggerDeletion(d, sets, deps)) return { requeueAfter: FAST_REQUEUE_MS };
     const now = deps.clock.now();
     if (d.spec?.rollbackTo && !d.spec.paused) {
       await rollback(d, sets, deps);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Annotations } from "../../api/constants.ts";
-import { parseTriggerDeletion } from "./autoscaler.ts";
+import { ownedBySets, parseTriggerDeletion } from "./autoscaler.ts";
 import type { DeploymentObject, SetObject } from "./deps.ts";
 import { equalIgnoreHash, templateHash } from "./hash.ts";
 import { isScalingEvent, proportions } from "./rollout.ts";
@@ -78,5 +78,19 @@ describe("trigger-deletion-by-mcm", () => {
       { name: "m1", time: "2026-01-01T00:00:00Z" },
       { name: "m2", time: "NOW" },
     ]);
+  });
+});
+
+describe("trigger-deletion scope", () => {
+  const owned = (kind: string, uid: string) => ({
+    metadata: { name: "m", ownerReferences: [{ apiVersion: "v1", kind, name: "x", uid, controller: true }] },
+    spec: { class: { kind: "MachineClass", name: "c" } },
+  });
+  const sets: SetObject[] = [{ metadata: { name: "s", uid: "u1" } }];
+  it("accepts only machines controlled by one of the deployment's sets", () => {
+    expect(ownedBySets(owned("MachineSet", "u1"), sets)).toBe(true);
+    expect(ownedBySets(owned("MachineSet", "u2"), sets)).toBe(false);
+    expect(ownedBySets(owned("MachineDeployment", "u1"), sets)).toBe(false);
+    expect(ownedBySets({ metadata: { name: "orphan" }, spec: owned("", "").spec }, sets)).toBe(false);
   });
 });

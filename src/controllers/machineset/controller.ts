@@ -15,6 +15,7 @@ import { claimMachines, propagateTemplate } from "./claim.ts";
 import type { MachineObject, MachineSetObject, SetDeps } from "./deps.ts";
 import { Expectations } from "./expectations.ts";
 import { createMachines, deleteMachines, planReplicas } from "./replicas.ts";
+import { refuseSet, selectorProblem } from "./selector-guard.ts";
 import { type ReplicaFailure, setStatus, writeSetStatus } from "./status.ts";
 
 export interface MachineSetControllerOptions {
@@ -86,6 +87,12 @@ export class MachineSetController {
       .list()
       .filter((m) => m.metadata?.namespace === cached.metadata?.namespace);
     if (cached.metadata?.deletionTimestamp) return this.#deleteSet(cached, all);
+    const problem = selectorProblem(cached.spec?.selector, cached.spec?.template?.metadata?.labels);
+    if (problem) {
+      const mine = all.filter((m) => controllerRefOf(m)?.uid === cached.metadata?.uid && isActive(m));
+      await refuseSet(cached, mine, problem, this.#deps);
+      return { requeueAfter: this.#resyncMs };
+    }
     const set = await ensureFinalizer(this.#deps.client, MachineResources.machineSets, cached);
     const owned = await propagateTemplate(set, await claimMachines(set, all, this.#deps), this.#deps);
     const byName = new Map(all.map((m) => [m.metadata?.name ?? "", m]));
