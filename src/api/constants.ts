@@ -155,6 +155,8 @@ export const DeploymentConditions = {
     minimumReplicasUnavailable: "MinimumReplicasUnavailable",
     overShootingReplicaCount: "OverShootingReplicaCount",
     machineDeploymentStateSync: "MachineDeploymentStateSync",
+    /** ReplicaFailure and Warning Event: a strategy sprout does not implement (InPlaceUpdate). */
+    strategyNotSupported: "StrategyNotSupported",
   },
 } as const;
 

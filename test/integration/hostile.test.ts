@@ -3,29 +3,36 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudClient } from "../../plugins/virtual/src/client.ts";
 import { NodeSimulator } from "../../plugins/virtual/src/nodesim.ts";
-import { API_VERSION, GROUP, VERSION } from "../../src/api/constants.ts";
+import { API_VERSION, DeploymentConditions, GROUP, VERSION } from "../../src/api/constants.ts";
 import { installCrds } from "../../src/api/install.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import type { Machine } from "../../src/api/v1alpha1/machine.ts";
+import type { MachineDeployment } from "../../src/api/v1alpha1/machinedeployment.ts";
 import { repoRoot } from "../../src/localplane/cache.ts";
+import { LocalPlane } from "../../src/localplane/localplane.ts";
 import { nodeApi } from "../../src/localplane/node-api.ts";
 import { startVirtualCloud } from "../../src/localplane/virtual-cloud.ts";
 import { KubeClient } from "../../src/runtime/client/client.ts";
 import { KubeApiError, rawRequest } from "../../src/runtime/client/raw.ts";
+import { Resources } from "../../src/runtime/client/resources.ts";
 import { createDeployment, isLive, machinesOf, runningLive, sample } from "../env/deployments.ts";
-import { adminKubeConfig, eventually, testNamespace, uniqueName } from "../env/index.ts";
+import { eventually, uniqueName } from "../env/index.ts";
+import { storeLoosely } from "../env/loose-crds.ts";
 import { createWorkerClass } from "../env/machines.ts";
-import { MALFORMED, type Obj } from "../env/malformed.ts";
+import { deployment, MALFORMED, type Obj } from "../env/malformed.ts";
+import { workerUserData } from "../env/worker-pool.ts";
 
 /**
  * The hostile-input suite: malformed objects applied to a running sprout (every controller, as
  * `sprout start` runs them against a given seed) next to a healthy MachineDeployment. Each must be
- * refused at admission with a message naming the field; throughout, /healthz answers 200, the
- * namespace never holds more machines than the healthy deployment's replicas + maxSurge, and none
- * of its machines is deleted.
+ * refused at admission with a message naming the field, or, when stored before the CRD tightened,
+ * be reported in status and by exactly one Event. Throughout, /healthz answers 200, the namespace
+ * never holds more machines than the deployments' replicas + maxSurge, and none of the healthy
+ * deployment's machines is deleted. The suite has a control plane of its own: storing objects
+ * past admission means loosening a CRD for a moment, which other files must not see.
  */
 
 const HEALTHY = "healthy";
@@ -40,10 +47,13 @@ const PLURALS: Record<string, string> = {
 };
 
 const cleanups: (() => Promise<unknown>)[] = [];
+let plane: LocalPlane;
 let ns: string;
 let client: KubeClient;
 let healthz: string;
 let before: string[];
+/** How many machines the namespace may hold: replicas + maxSurge of every deployment in it. */
+let budget = REPLICAS + MAX_SURGE;
 let watcher: { stop(): Promise<{ health: number; machines: number }[]> };
 
 const freePort = (): Promise<number> =>
@@ -66,10 +76,13 @@ const healthStatus = async (): Promise<number> => {
 };
 
 beforeAll(async () => {
-  ns = await testNamespace("hostile");
-  const kc = await adminKubeConfig();
+  plane = await LocalPlane.start();
+  cleanups.push(() => plane.stop());
+  const kc = await plane.kubeConfig();
   await installCrds(kc);
   client = new KubeClient(kc, { qps: 100, burst: 100 });
+  ns = uniqueName("hostile");
+  await client.create(Resources.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
   const dir = await mkdtemp(join(tmpdir(), "sprout-hostile-"));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const cloud = await startVirtualCloud(dir);
@@ -82,7 +95,10 @@ beforeAll(async () => {
   });
   sim.start();
   cleanups.push(() => sim.stop());
-  await createWorkerClass(client, ns);
+  const cluster = kc.getCurrentCluster();
+  const caPem = Buffer.from(cluster?.caData ?? "", "base64").toString();
+  const userData = await workerUserData("cloud-config", { cluster: { server: cluster?.server, caPem } });
+  await createWorkerClass(client, ns, { userData });
   await createDeployment(client, ns, HEALTHY, {
     replicas: REPLICAS,
     className: "small",
@@ -96,7 +112,7 @@ beforeAll(async () => {
     [
       "src/cli/main.ts",
       "start",
-      `--control-kubeconfig=${inject("kubeconfig")}`,
+      `--control-kubeconfig=${plane.kubeconfigPath}`,
       `--namespace=${ns}`,
       "--address=127.0.0.1",
       `--port=${port}`,
@@ -145,6 +161,10 @@ async function rejection(obj: Obj): Promise<string> {
   throw new Error(`${obj.kind} was accepted`);
 }
 
+type EventLike = { type?: string; reason?: string };
+const eventsOf = async (name: string): Promise<EventLike[]> =>
+  (await client.list<EventLike>(Resources.events, ns, { fieldSelector: `regarding.name=${name}` })).items;
+
 describe("hostile input to a running sprout", () => {
   it("has at least 40 malformed objects", () => {
     expect(MALFORMED.length).toBeGreaterThanOrEqual(40);
@@ -158,11 +178,43 @@ describe("hostile input to a running sprout", () => {
     },
   );
 
+  describe("objects stored before the CRD tightened", () => {
+    it("a MachineDeployment with strategy InPlaceUpdate: ReplicaFailure and one Warning Event", async () => {
+      const name = uniqueName("inplace");
+      const obj = deployment({ replicas: 1, strategy: { type: "InPlaceUpdate" } });
+      budget += 1;
+      await storeLoosely(client.kubeConfig, "MachineDeployment", () =>
+        client.create(MachineResources.machineDeployments, {
+          apiVersion: API_VERSION,
+          ...obj,
+          metadata: { name, namespace: ns },
+        }),
+      );
+      const reason = DeploymentConditions.reasons.strategyNotSupported;
+      await eventually(async () => {
+        const d = await client.get<MachineDeployment>(MachineResources.machineDeployments, ns, name);
+        expect(d.status?.conditions).toContainEqual(
+          expect.objectContaining({ type: "ReplicaFailure", status: "True", reason }),
+        );
+      });
+      const events = await eventsOf(name);
+      expect(events.map((e) => `${e.type}/${e.reason}`)).toEqual([`Warning/${reason}`]);
+    });
+
+    it.todo("a MachineSet without selector: ReplicaFailure, one Event, no machine created");
+    it.todo("a MachineSet whose matchExpressions do not select its template: ReplicaFailure, one Event");
+    it.todo("a MachineDeployment whose selector does not select its template: ReplicaFailure, one Event");
+    it.todo("a Machine without spec.class: skipped by the class indexer, the cache keeps updating");
+    it.todo("a nodeTemplate label key `bad key!`: condition and one Warning Event, health checks go on");
+    it.todo("a nodeTemplate taint effect Bogus: condition and one Warning Event, health checks go on");
+    it.todo("a negative healthTimeout or creationTimeout: the controller's default applies, with one Event");
+  });
+
   it("stayed healthy, ran nothing away and deleted nothing", async () => {
     const samples = await watcher.stop();
     expect(samples.length).toBeGreaterThan(0);
     expect(samples.filter((s) => s.health !== 200)).toEqual([]);
-    expect(Math.max(...samples.map((s) => s.machines))).toBeLessThanOrEqual(REPLICAS + MAX_SURGE);
+    expect(Math.max(...samples.map((s) => s.machines))).toBeLessThanOrEqual(budget);
     const after = await machinesOf(client, ns, HEALTHY);
     expect(
       after

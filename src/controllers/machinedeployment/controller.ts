@@ -1,3 +1,4 @@
+import { DeploymentConditions } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Informer } from "../../runtime/cache/informer.ts";
 import { Indexers, objectKey } from "../../runtime/cache/store.ts";
@@ -18,7 +19,14 @@ import { rollback } from "./rollback.ts";
 import { clearSelectorFailure, refuseDeployment } from "./selector-guard.ts";
 import { isScalingEvent, recreateStep, rollingStep, scaleProportionally } from "./rollout.ts";
 import { byAge, claimSets, revisionOf, splitSets, strategyOf } from "./sets.ts";
-import { countStatus, isComplete, pausedCondition, rolloutStatus, writeDeploymentStatus } from "./status.ts";
+import {
+  countStatus,
+  isComplete,
+  pausedCondition,
+  rolloutStatus,
+  strategyCondition,
+  writeDeploymentStatus,
+} from "./status.ts";
 
 export interface MachineDeploymentControllerOptions {
   readonly manager: Manager;
@@ -124,9 +132,16 @@ export class MachineDeploymentController {
     const deps = this.#deps;
     const strategy = strategyOf(d);
     if (strategy === "InPlaceUpdate") {
+      // Admission refuses it; a deployment stored before the CRD did is only scaled.
       const note = "The InPlaceUpdate strategy is not supported by sprout; use RollingUpdate or Recreate.";
-      await deps.events.record(d, "Warning", "StrategyNotSupported", "Rollout", note);
-      const status = countStatus(d, sets, now);
+      await deps.events.record(
+        d,
+        "Warning",
+        DeploymentConditions.reasons.strategyNotSupported,
+        "Rollout",
+        note,
+      );
+      const status = strategyCondition(countStatus(d, sets, now), note, now);
       await writeDeploymentStatus(d, pausedCondition(d, status, now), deps);
       return { requeueAfter: this.#resyncMs };
     }
@@ -141,7 +156,7 @@ export class MachineDeploymentController {
         ? await recreateStep(d, sets, oldMachines, deps)
         : await rollingStep(d, sets, deps);
     const { status, recheckMs } = rolloutStatus(d, sets, now);
-    await writeDeploymentStatus(d, pausedCondition(d, status, now), deps);
+    await writeDeploymentStatus(d, pausedCondition(d, strategyCondition(status, undefined, now), now), deps);
     if (!scaled && isComplete(d, status)) {
       await clearRollout(newSet, deps);
       await this.#prune(d, sets);

@@ -32,6 +32,30 @@ export function setCondition(status: Status, u: ConditionUpdate, now: number, to
   return { ...status, conditions: [...list.filter((c) => c.type !== u.type), next] };
 }
 
+/**
+ * ReplicaFailure/StrategyNotSupported while the deployment asks for a strategy sprout does not
+ * implement (stored before admission refused it); removed once the strategy is one it does.
+ */
+export function strategyCondition(status: Status, note: string | undefined, now: number): Status {
+  if (note) {
+    const u = {
+      type: "ReplicaFailure",
+      status: "True",
+      reason: R.strategyNotSupported,
+      message: note,
+    } as const;
+    return setCondition(status, u, now);
+  }
+  const stale = status.conditions?.some(
+    (c) => c.type === "ReplicaFailure" && c.reason === R.strategyNotSupported,
+  );
+  if (!stale) return status;
+  return {
+    ...status,
+    conditions: (status.conditions ?? []).filter((c) => c.reason !== R.strategyNotSupported),
+  };
+}
+
 export const conditionOf = (d: MachineDeployment, type: string): Condition | undefined =>
   d.status?.conditions?.find((c) => c.type === type);
 
