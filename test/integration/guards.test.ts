@@ -5,6 +5,7 @@ import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import type { MachineDeployment } from "../../src/api/v1alpha1/machinedeployment.ts";
 import type { MachineSet } from "../../src/api/v1alpha1/machineset.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
+import { MALFORMED_OBJECT_REASON } from "../../src/runtime/events/recorder.ts";
 import { createDeployment, isLive, machinesOf, patchDeployment, runningLive } from "../env/deployments.ts";
 import { storeUnchecked } from "../env/etcd.ts";
 import { eventually, failureStatus, testNamespace, uniqueName } from "../env/index.ts";
@@ -176,5 +177,33 @@ describe("selectors that do not select the template", () => {
       },
       { timeoutMs: 30_000 },
     );
+  }, 60_000);
+});
+
+describe("malformed objects in the cache", () => {
+  it("a Machine stored without spec.class is reported once and the cache keeps following the namespace", async () => {
+    const name = uniqueName("noclass");
+    await storeUnchecked(MachineResources.machines, { metadata: { name, namespace: ns }, spec: {} });
+    await eventually(async () => {
+      expect(await eventsAbout(name, MALFORMED_OBJECT_REASON)).toHaveLength(1);
+      const m = await rig.client.get<Machine>(MachineResources.machines, ns, name);
+      expect(m.status?.lastOperation?.description).toMatch(/^spec\.class\.name is missing/);
+    });
+    // Written after the malformed one: the machine cache still delivers it, and it runs.
+    const fine = uniqueName("fine");
+    await rig.client.create(MachineResources.machines, {
+      apiVersion: "machine.sapcloud.io/v1alpha1",
+      kind: "Machine",
+      metadata: { name: fine, namespace: ns },
+      spec: { class: { kind: "MachineClass", name: "small" } },
+    });
+    await eventually(
+      async () =>
+        expect(
+          (await rig.client.get<Machine>(MachineResources.machines, ns, fine)).status?.currentStatus?.phase,
+        ).toBe("Running"),
+      { timeoutMs: 30_000 },
+    );
+    expect(await eventsAbout(name, MALFORMED_OBJECT_REASON)).toHaveLength(1);
   }, 60_000);
 });

@@ -28,7 +28,13 @@ export async function resolveWork(
   registry: DriverRegistry,
 ): Promise<MachineWork> {
   const ns = machine.metadata?.namespace ?? "";
-  const className = machine.spec.class.name;
+  const className = machine.spec?.class?.name;
+  if (!className) {
+    throw new MachineError(
+      "InvalidArgument",
+      "spec.class.name is missing: the Machine names no MachineClass",
+    );
+  }
   const machineClass = classes.store.get(`${ns}/${className}`);
   if (!machineClass) {
     throw new MachineError("NotFound", `MachineClass ${ns}/${className} (spec.class.name) does not exist`);

@@ -59,7 +59,7 @@ export class MachineController {
       namespace,
       indexers: {
         node: Indexers.label(Labels.node),
-        class: (m) => [m.spec.class.name],
+        class: (m) => [m.spec.class.name], // a Machine without one is reported by the cache
         [DEPLOYMENT_INDEX]: Indexers.label(Labels.name),
       },
     });

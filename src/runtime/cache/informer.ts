@@ -5,7 +5,7 @@ import { KubeApiError, type WatchEvent } from "../client/raw.ts";
 import type { ResourceRef } from "../client/resources.ts";
 import type { RuntimeMetrics } from "../metrics/metrics.ts";
 import { Backoff } from "./backoff.ts";
-import { ObjectStore } from "./store.ts";
+import { type IndexErrorHandler, ObjectStore } from "./store.ts";
 
 export interface EventHandler<T> {
   add?(obj: T): void;
@@ -25,6 +25,8 @@ export interface InformerOptions<T> {
   /** Re-delivers every cached object as an update this often; 0 disables. Default 10 min. */
   readonly resyncMs?: number;
   readonly indexers?: Record<string, Indexer<T>>;
+  /** Told once per object version when an indexer throws on it (the object stays cached). */
+  readonly onIndexError?: IndexErrorHandler<T>;
   /** Page size of list calls. Default 500. */
   readonly pageSize?: number;
   readonly logger?: Logger;
@@ -69,7 +71,7 @@ export class Informer<T extends KubeObject> {
     this.#opts = opts;
     this.resource = opts.resource;
     this.#clock = opts.clock ?? realClock;
-    this.store = new ObjectStore<T>(opts.indexers ?? {});
+    this.store = new ObjectStore<T>(opts.indexers ?? {}, opts.onIndexError);
     this.#backoff = new Backoff(800, 30_000);
   }
 

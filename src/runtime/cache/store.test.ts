@@ -32,6 +32,32 @@ describe("ObjectStore", () => {
     expect(store.size).toBe(3);
   });
 
+  it("keeps an object an indexer throws on, out of that index only, and reports it once per version", () => {
+    const reported: string[] = [];
+    type Spec = { spec?: { class?: { name: string } } };
+    const store = new ObjectStore<ReturnType<typeof obj> & Spec>(
+      {
+        // The indexer as written for valid objects: spec.class is required by the CRD.
+        class: (o) => [(o.spec as { class: { name: string } }).class.name],
+        pool: Indexers.label("pool"),
+      },
+      (index, o) => reported.push(`${index}:${objectKey(o)}@${o.metadata.resourceVersion}`),
+    );
+    store.upsert({ ...obj("bad", "1", { pool: "x" }) });
+    store.upsert({ ...obj("good", "1", { pool: "x" }), spec: { class: { name: "c" } } });
+    store.upsert({ ...obj("bad", "1", { pool: "x" }) });
+    expect(store.get("ns/bad")).toBeDefined();
+    expect(store.byIndex("pool", "x").map(objectKey).sort()).toEqual(["ns/bad", "ns/good"]);
+    expect(store.byIndex("class", "c").map(objectKey)).toEqual(["ns/good"]);
+    store.upsert({ ...obj("bad", "2", { pool: "y" }) });
+    store.upsert({ ...obj("bad", "3", { pool: "y" }), spec: { class: { name: "c" } } });
+    expect(store.byIndex("class", "c").map(objectKey).sort()).toEqual(["ns/bad", "ns/good"]);
+    expect(reported).toEqual(["class:ns/bad@1", "class:ns/bad@2"]);
+    const odd = new ObjectStore<ReturnType<typeof obj>>({ odd: () => "x" as unknown as string[] });
+    odd.upsert(obj("a", "1"));
+    expect(odd.byIndex("odd", "x")).toEqual([]);
+  });
+
   it("splits keys", () => {
     expect(splitKey("ns/a")).toEqual({ namespace: "ns", name: "a" });
     expect(splitKey("node-1")).toEqual({ namespace: undefined, name: "node-1" });

@@ -14,15 +14,47 @@ export function splitKey(key: string): { namespace: string | undefined; name: st
   return i < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
-/** The informer's cache: objects by key, plus secondary indexes (label, owner, providerID, …). */
+/** Told once per object version and index when an indexer throws on (or returns garbage for) an object. */
+export type IndexErrorHandler<T> = (index: string, obj: T, err: unknown) => void;
+
+const MAX_REPORTED = 4096;
+
+/**
+ * The informer's cache: objects by key, plus secondary indexes (label, owner, providerID, …). An
+ * indexer that throws on a malformed object (one stored before its CRD's validation tightened,
+ * say) leaves that object out of that index only: the object stays cached, the cache keeps
+ * following the watch, and onIndexError hears of it once per object version.
+ */
 export class ObjectStore<T extends KubeObject> {
   readonly #items = new Map<string, T>();
   readonly #indexers: Record<string, Indexer<T>>;
   readonly #indexes = new Map<string, Map<string, Set<string>>>();
+  readonly #onIndexError: IndexErrorHandler<T> | undefined;
+  readonly #reported = new Set<string>();
 
-  constructor(indexers: Record<string, Indexer<T>>) {
+  constructor(indexers: Record<string, Indexer<T>>, onIndexError?: IndexErrorHandler<T>) {
     this.#indexers = { ...indexers };
+    this.#onIndexError = onIndexError;
     for (const name of Object.keys(indexers)) this.#indexes.set(name, new Map());
+  }
+
+  /** An indexer's values for obj; [] (reported once) when it throws or returns no list of strings. */
+  #values(name: string, fn: Indexer<T>, obj: T): readonly string[] {
+    let problem: unknown;
+    try {
+      const values: unknown = fn(obj);
+      if (Array.isArray(values)) return values.filter((v): v is string => typeof v === "string");
+      problem = new TypeError(`indexer ${name} returned ${typeof values}, not a list`);
+    } catch (err) {
+      problem = err;
+    }
+    const id = [name, objectKey(obj), obj.metadata?.uid, obj.metadata?.resourceVersion].join("\u0000");
+    if (!this.#reported.has(id)) {
+      if (this.#reported.size >= MAX_REPORTED) this.#reported.clear();
+      this.#reported.add(id);
+      this.#onIndexError?.(name, obj, problem);
+    }
+    return [];
   }
 
   /** Adds indexes (an informer shared by several controllers); existing objects are indexed at once. */
@@ -33,7 +65,7 @@ export class ObjectStore<T extends KubeObject> {
       const index = new Map<string, Set<string>>();
       this.#indexes.set(name, index);
       for (const [key, obj] of this.#items) {
-        for (const value of fn(obj)) {
+        for (const value of this.#values(name, fn, obj)) {
           const keys = index.get(value) ?? new Set<string>();
           keys.add(key);
           index.set(value, keys);
@@ -104,7 +136,7 @@ export class ObjectStore<T extends KubeObject> {
   #index(key: string, obj: T): void {
     for (const [name, fn] of Object.entries(this.#indexers)) {
       const index = this.#indexes.get(name);
-      for (const value of fn(obj)) {
+      for (const value of this.#values(name, fn, obj)) {
         let keys = index?.get(value);
         if (!keys) {
           keys = new Set();
@@ -118,7 +150,7 @@ export class ObjectStore<T extends KubeObject> {
   #unindex(key: string, obj: T): void {
     for (const [name, fn] of Object.entries(this.#indexers)) {
       const index = this.#indexes.get(name);
-      for (const value of fn(obj)) {
+      for (const value of this.#values(name, fn, obj)) {
         const keys = index?.get(value);
         keys?.delete(key);
         if (keys?.size === 0) index?.delete(value);

@@ -8,6 +8,9 @@ import { TokenBucket } from "../workqueue/ratelimiter.ts";
 
 export type EventType = "Normal" | "Warning";
 
+/** Reason of the Warning Event about an object the cache cannot index (see ObjectStore). */
+export const MALFORMED_OBJECT_REASON = "MalformedObject";
+
 export interface EventRecorderOptions {
   readonly client: KubeClient;
   /** reportingController of every event, e.g. machine.sapcloud.io/sprout. */

@@ -6,7 +6,7 @@ import { type Clock, realClock } from "../clock.ts";
 import { type ClientOptions, KubeClient, type KubeObject } from "../client/client.ts";
 import type { ResourceRef } from "../client/resources.ts";
 import type { Controller } from "../controller/controller.ts";
-import { EventRecorder } from "../events/recorder.ts";
+import { EventRecorder, MALFORMED_OBJECT_REASON } from "../events/recorder.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { RuntimeMetrics } from "../metrics/metrics.ts";
 import { HealthServer } from "./http.ts";
@@ -103,6 +103,7 @@ export class Manager {
         logger: this.logger,
         metrics: this.metrics,
         clock: this.#clock,
+        onIndexError: (index, obj, err) => this.#malformed(resource, index, obj, err),
       });
       this.#informers.set(key, informer);
       if (this.#abort) informer.start();
@@ -110,6 +111,15 @@ export class Manager {
       informer.store.addIndexers(opts.indexers as Record<string, (o: KubeObject) => readonly string[]>);
     }
     return informer as unknown as Informer<T>;
+  }
+
+  /** An object an indexer cannot read: one warning and one Warning Event, once per object version. */
+  #malformed(resource: ResourceRef, index: string, obj: KubeObject, err: unknown): void {
+    const meta = obj.metadata ?? {};
+    const why = err instanceof Error ? err.message : String(err);
+    const note = `${resource.kind} ${meta.namespace ?? ""}/${meta.name ?? ""} is malformed (cache index ${index}: ${why}); it is cached but not indexed by ${index} until it is fixed`;
+    this.logger.warn({ resource: resource.plural, namespace: meta.namespace, name: meta.name, index }, note);
+    void this.events.record(obj, "Warning", MALFORMED_OBJECT_REASON, "Cache", note);
   }
 
   addController(controller: Controller): void {
