@@ -187,37 +187,6 @@ export const DEFAULT_UNHEALTHY_NODE_CONDITIONS = [
   "NetworkUnavailable",
 ] as const;
 
-/**
- * Driver error codes (MCM's machinecodes, numbered like gRPC's plus Uninitialized). The name goes to
- * Machine status.lastOperation.errorCode.
- */
-export const ERROR_CODES = [
-  "OK",
-  "Canceled",
-  "Unknown",
-  "InvalidArgument",
-  "DeadlineExceeded",
-  "NotFound",
-  "AlreadyExists",
-  "PermissionDenied",
-  "ResourceExhausted",
-  "FailedPrecondition",
-  "Aborted",
-  "OutOfRange",
-  "Unimplemented",
-  "Internal",
-  "Unavailable",
-  "DataLoss",
-  "Unauthenticated",
-  "Uninitialized",
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
-/** The numeric value of an error code. */
-export function errorCodeNumber(code: ErrorCode): number {
-  return ERROR_CODES.indexOf(code);
-}
-
 /** Placeholders substituted in a MachineClass Secret's userData. */
 export const Placeholders = {
   bootstrapToken: "<<BOOTSTRAP_TOKEN>>",

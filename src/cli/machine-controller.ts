@@ -169,6 +169,20 @@ export const CONTROLLER_FLAGS: readonly FlagSpec[] = [
     default: "",
     help: "trace, debug, info, warn or error; from --v when empty",
   },
+  {
+    name: "kube-api-request-timeout",
+    kind: "duration",
+    default: "60s",
+    help: "deadline of each apiserver request (kube-apiserver's own --request-timeout); a request past it is closed and retried with backoff; watches end after 5–10 min or 60 s of silence instead",
+    range: { above: 0 },
+  },
+  {
+    name: "driver-call-timeout",
+    kind: "duration",
+    default: "5m",
+    help: "deadline of each driver call (create, delete, status, list, ...); a call past it fails with DeadlineExceeded and is retried after the short retry period",
+    range: { above: 0 },
+  },
 ];
 
 /** Flags of `sprout machine-controller`: every flag of MCM's provider machine controller. */
@@ -180,6 +194,19 @@ export const MACHINE_CONTROLLER_FLAGS: readonly FlagSpec[] = [
 ];
 
 export const MACHINE_CONTROLLER_RULES: readonly FlagRule[] = [...COMMON_RULES, ...MC_RULES];
+
+/** The driver registry the flags describe: the manager's logger and metrics, the call deadline. */
+export function driverRegistryFromFlags(
+  v: FlagValues,
+  manager: Manager,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): DriverRegistry {
+  return new DriverRegistry({
+    context: { env, logger: manager.logger },
+    metrics: manager.metrics.registry,
+    callTimeoutMs: durationFlag(v, "driver-call-timeout"),
+  });
+}
 
 export function configFromFlags(v: FlagValues): MachineControllerConfig {
   return {
@@ -215,7 +242,11 @@ export function managerFromFlags(
   // As MCM's FLAG lines at --v=2 and more: every flag's value in effect (paths and numbers only).
   logger.debug({ flags: v }, "flags in effect");
   for (const warning of flags.warnings) logger.warn(warning);
-  const client = { qps: floatFlag(v, "kube-api-qps"), burst: intFlag(v, "kube-api-burst") };
+  const client = {
+    qps: floatFlag(v, "kube-api-qps"),
+    burst: intFlag(v, "kube-api-burst"),
+    requestTimeoutMs: durationFlag(v, "kube-api-request-timeout"),
+  };
   const control = opts.control ?? loadKubeConfig("control-kubeconfig", v["control-kubeconfig"] ?? "");
   const targetPath = v["target-kubeconfig"] ?? "";
   const manager = new Manager({
@@ -254,7 +285,12 @@ export function managerFromFlags(
 export async function runMachineController(args: string[]): Promise<number> {
   const flags = parseFlags(MACHINE_CONTROLLER_FLAGS, args, MACHINE_CONTROLLER_RULES);
   const { manager, target, config } = managerFromFlags(flags, { leaseName: "machine-controller" });
-  new MachineController({ manager, target, registry: new DriverRegistry(), config });
+  new MachineController({
+    manager,
+    target,
+    registry: driverRegistryFromFlags(flags.values, manager),
+    config,
+  });
   manager.stopOnSignals();
   await manager.start();
   manager.logger.info(

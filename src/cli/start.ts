@@ -6,7 +6,7 @@ import { CloudClient } from "../../plugins/virtual/src/client.ts";
 import { NodeSimulator } from "../../plugins/virtual/src/nodesim.ts";
 import { installCrds } from "../api/install.ts";
 import { addControllers } from "../controllers/index.ts";
-import { DriverRegistry } from "../driver/registry.ts";
+import type { DriverRegistry } from "../driver/registry.ts";
 import { cacheDir } from "../localplane/cache.ts";
 import { kubeletStateIn } from "../localplane/kubelet-state.ts";
 import { LocalPlane } from "../localplane/localplane.ts";
@@ -17,7 +17,12 @@ import { KubeClient } from "../runtime/client/client.ts";
 import type { Manager } from "../runtime/manager/manager.ts";
 import { boolFlag, type FlagSpec, type FlagValues, intFlag, type ParsedFlags, parseFlags } from "./flags.ts";
 import { startLiveView } from "./live-view.ts";
-import { CONTROLLER_FLAGS, MACHINE_CONTROLLER_RULES, managerFromFlags } from "./machine-controller.ts";
+import {
+  CONTROLLER_FLAGS,
+  driverRegistryFromFlags,
+  MACHINE_CONTROLLER_RULES,
+  managerFromFlags,
+} from "./machine-controller.ts";
 import { COMMON_INACTIVE_FLAGS, LOG_FLAGS, MC_INACTIVE_FLAGS, MCM_INACTIVE_FLAGS } from "./mcm-flags.ts";
 import { ensureSample, SAMPLE } from "./sample.ts";
 
@@ -109,7 +114,7 @@ export async function runStart(args: string[]): Promise<number> {
 async function runAgainstClusters(flags: ParsedFlags): Promise<number> {
   const v = flags.values;
   const { manager, target, config } = managerFromFlags(flags, { leaseName: "sprout" });
-  const controllers = run(v, manager, target, new DriverRegistry(), config);
+  const controllers = run(v, manager, target, driverRegistryFromFlags(v, manager), config);
   await manager.start();
   const stopView = boolFlag(v, "view")
     ? startLiveView(
@@ -165,8 +170,9 @@ async function runEmbedded(flags: ParsedFlags): Promise<number> {
     // One process on its own seed: there is nobody to elect against.
     leaderElection: false,
   });
-  const registry = new DriverRegistry({
-    context: { env: { ...process.env, SPROUT_VIRTUAL_CLOUD_ENDPOINT: cloud.endpoint } },
+  const registry = driverRegistryFromFlags(v, manager, {
+    ...process.env,
+    SPROUT_VIRTUAL_CLOUD_ENDPOINT: cloud.endpoint,
   });
   const controllers = run(v, manager, target, registry, config);
   await manager.start();

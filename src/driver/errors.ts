@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode } from "../api/constants.ts";
+import { ERROR_CODES, type ErrorCode } from "./codes.ts";
 
 const BRAND = Symbol.for("sprout.MachineError");
 
@@ -44,11 +44,3 @@ export class MachineError extends Error {
 
 export const machineError = (code: ErrorCode, message: string): MachineError =>
   new MachineError(code, message);
-
-/** Codes after which a retry soon may succeed (the controller retries these after 5 s). */
-export const TRANSIENT_CODES: readonly ErrorCode[] = [
-  "Unknown",
-  "DeadlineExceeded",
-  "Aborted",
-  "Unavailable",
-];

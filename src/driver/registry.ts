@@ -1,9 +1,19 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { Registry } from "prom-client";
 import { satisfies } from "semver";
-import type { Driver, DriverPlugin, PluginContext } from "./driver.ts";
+import {
+  type DriverLogger,
+  noMetrics,
+  type PluginContext,
+  silentDriverLogger,
+  systemClock,
+} from "./context.ts";
+import { DEFAULT_DRIVER_CALL_TIMEOUT_MS, decorate } from "./decorators.ts";
+import type { Driver, DriverPlugin } from "./driver.ts";
 import { MachineError } from "./errors.ts";
+import { DriverMetrics } from "./metrics.ts";
 
 interface PluginManifest {
   readonly name: string;
@@ -23,26 +33,65 @@ interface PackageJson {
 
 const repoRoot = join(import.meta.dirname, "..", "..");
 
+export interface DriverRegistryOptions {
+  readonly pluginDirs?: readonly string[];
+  /** What plugins get; env defaults to process.env, the logger to none, the clock to the system's. */
+  readonly context?: Partial<PluginContext>;
+  /** Where the driver and cloud API metrics go (the manager's registry); none when unset. */
+  readonly metrics?: Registry;
+  /** Deadline of every driver call (--driver-call-timeout); default 5 min. */
+  readonly callTimeoutMs?: number;
+}
+
 /**
  * Finds driver plugins (packages under plugins/ whose package.json has a "sprout" section naming
  * the providers they serve and the core versions they work with) and loads the one a MachineClass's
- * `provider` names, on first use. The core never imports a plugin statically.
+ * `provider` names, on first use. The core never imports a plugin statically. Every driver it hands
+ * out is wrapped (decorators.ts): a deadline per call, MCM's driver metrics, logs without secrets.
  */
 export class DriverRegistry {
   readonly #dirs: readonly string[];
-  readonly #ctx: PluginContext;
+  readonly #env: PluginContext["env"];
+  readonly #logger: DriverLogger;
+  readonly #clock: PluginContext["clock"];
+  readonly #metrics: DriverMetrics | undefined;
+  readonly #timeoutMs: number;
   #manifests: Promise<PluginManifest[]> | undefined;
   readonly #drivers = new Map<string, Promise<Driver>>();
   readonly #overrides = new Map<string, Driver>();
 
-  constructor(opts: { pluginDirs?: readonly string[]; context?: PluginContext } = {}) {
+  constructor(opts: DriverRegistryOptions = {}) {
     this.#dirs = opts.pluginDirs ?? [join(repoRoot, "plugins")];
-    this.#ctx = opts.context ?? { env: process.env };
+    this.#env = opts.context?.env ?? process.env;
+    this.#logger = opts.context?.logger ?? silentDriverLogger;
+    this.#clock = opts.context?.clock ?? systemClock;
+    this.#metrics = opts.metrics ? new DriverMetrics(opts.metrics) : undefined;
+    this.#timeoutMs = opts.callTimeoutMs ?? DEFAULT_DRIVER_CALL_TIMEOUT_MS;
+    if (!(this.#timeoutMs > 0)) throw new Error(`driver call timeout must be > 0, got ${this.#timeoutMs} ms`);
   }
 
-  /** Serves a provider with a given driver instead of a plugin (embedding, tests). */
+  /** The context a plugin serving `provider` is created with. */
+  contextFor(provider: string): PluginContext {
+    return {
+      env: this.#env,
+      logger: this.#logger.child({ plugin: provider }),
+      metrics: this.#metrics?.forProvider(provider) ?? noMetrics,
+      clock: this.#clock,
+    };
+  }
+
+  /** Serves a provider with a given driver instead of a plugin (embedding, tests); it is wrapped too. */
   register(provider: string, driver: Driver): void {
-    this.#overrides.set(provider.toLowerCase(), driver);
+    this.#overrides.set(provider.toLowerCase(), this.#decorate(provider.toLowerCase(), driver));
+  }
+
+  #decorate(provider: string, driver: Driver): Driver {
+    return decorate(driver, {
+      provider,
+      timeoutMs: this.#timeoutMs,
+      logger: this.#logger,
+      ...(this.#metrics ? { metrics: this.#metrics } : {}),
+    });
   }
 
   /** Providers that installed plugins serve. */
@@ -87,7 +136,8 @@ export class DriverRegistry {
     if (!mod.default || typeof mod.default.create !== "function") {
       throw new MachineError("Internal", `plugin ${manifest.name} has no default export with create()`);
     }
-    return mod.default.create(this.#ctx);
+    const plugin = mod.default;
+    return this.#decorate(plugin.name, await plugin.create(this.contextFor(plugin.name)));
   }
 
   #load(): Promise<PluginManifest[]> {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ErrorCode, Machine, MachineClass } from "../../src/api/index.ts";
+import type { Machine, MachineClass } from "../../src/api/index.ts";
+import type { ErrorCode } from "../../src/driver/codes.ts";
 import type { Driver, PersistentVolumeSpec, SecretData } from "../../src/driver/driver.ts";
 import { MachineError } from "../../src/driver/errors.ts";
 import { uniqueName } from "../env/index.ts";

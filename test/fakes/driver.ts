@@ -1,4 +1,4 @@
-import type { ErrorCode } from "../../src/api/constants.ts";
+import type { ErrorCode } from "../../src/driver/codes.ts";
 import type {
   CreateMachineRequest,
   CreateMachineResponse,

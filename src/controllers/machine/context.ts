@@ -14,6 +14,8 @@ export interface MachineWork {
   readonly machineClass: MachineClass;
   readonly secret: SecretData;
   readonly driver: Driver;
+  /** The reconcile's signal, handed to every driver call (the registry adds the call's deadline). */
+  readonly signal: AbortSignal;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function resolveWork(
   classes: Informer<MachineClass & KubeObject>,
   secrets: Informer<SecretObject>,
   registry: DriverRegistry,
+  signal: AbortSignal,
 ): Promise<MachineWork> {
   const ns = machine.metadata?.namespace ?? "";
   const className = machine.spec?.class?.name;
@@ -52,5 +55,5 @@ export async function resolveWork(
     for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(v, "base64");
   }
   const driver = await registry.driverFor(machineClass.provider);
-  return { machine, machineClass, secret: data, driver };
+  return { machine, machineClass, secret: data, driver, signal };
 }

@@ -129,7 +129,7 @@ export class MachineController {
       return undefined;
     }
     machine = await this.#ensureFinalizer(machine);
-    const work = await this.#work(machine);
+    const work = await this.#work(machine, ctx.signal);
     if (!work) return { requeueAfter: this.#deps.config.mediumRetryMs };
     const phase = phaseOf(machine);
     if (machine.spec.providerID && phase !== "" && phase !== "CrashLoopBackOff") {
@@ -141,7 +141,7 @@ export class MachineController {
   async #terminate(ctx: ReconcileContext): Promise<Result> {
     const machine = this.machines.store.get(ctx.key);
     if (!machine || !deleting(machine)) return undefined;
-    const work = await this.#work(machine);
+    const work = await this.#work(machine, ctx.signal);
     if (!work) return { requeueAfter: this.#deps.config.shortRetryMs };
     try {
       return await deletionFlow(work, this.#flow);
@@ -179,9 +179,9 @@ export class MachineController {
   }
 
   /** The machine's class, Secret data and driver; a problem is reported on the Machine and an Event. */
-  async #work(machine: Machine): Promise<MachineWork | undefined> {
+  async #work(machine: Machine, signal: AbortSignal): Promise<MachineWork | undefined> {
     try {
-      return await resolveWork(machine, this.classes, this.secrets, this.#deps.registry);
+      return await resolveWork(machine, this.classes, this.secrets, this.#deps.registry, signal);
     } catch (err) {
       const e = MachineError.from(err);
       const type = deleting(machine) ? "Delete" : "Create";

@@ -1,7 +1,8 @@
 import { Annotations, Labels, SecretKeys } from "../../api/constants.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { CreateMachineResponse, SecretData } from "../../driver/driver.ts";
-import { MachineError, TRANSIENT_CODES } from "../../driver/errors.ts";
+import { retryClassOf } from "../../driver/codes.ts";
+import { MachineError } from "../../driver/errors.ts";
 import type { Result } from "../../runtime/controller/controller.ts";
 import { substitutePlaceholders } from "../../bootstrap/placeholders.ts";
 import { ensureBootstrapToken, tokenIdOf, tokenOwnerOf } from "./bootstrap-token.ts";
@@ -17,11 +18,11 @@ import { writeObject, writeStatus } from "./write.ts";
  * label, initialise, and move the machine to Pending. Failures go to status and an Event.
  */
 export async function createFlow(work: MachineWork, deps: FlowDeps): Promise<Result> {
-  const { machine, driver, machineClass } = work;
+  const { machine, driver, machineClass, signal } = work;
   const name = machine.metadata?.name ?? "";
   try {
     const { secret, tokenId } = await renderedSecret(work, deps);
-    const req = { machine, machineClass, secret };
+    const req = { machine, machineClass, secret, signal };
     let vm = await adopt(work, secret);
     if (!vm) {
       vm = await driver.createMachine(req);
@@ -32,6 +33,7 @@ export async function createFlow(work: MachineWork, deps: FlowDeps): Promise<Res
         machine: { ...machine, spec: { ...machine.spec, providerID: vm.providerID } },
         machineClass,
         secret,
+        signal,
       });
       return await createFailed(
         work,
@@ -40,25 +42,26 @@ export async function createFlow(work: MachineWork, deps: FlowDeps): Promise<Res
         true,
       );
     }
-    await initialize(work, secret);
+    const lastKnownState = (await initialize(work, secret)) ?? vm.lastKnownState;
     const updated = await recordVm(machine, vm, tokenId, deps);
+    const status = withOperation(
+      updated,
+      {
+        phase: deps.target ? "Pending" : "Available",
+        type: "Create",
+        state: deps.target ? "Processing" : "Successful",
+        description: deps.target
+          ? "Creating machine on cloud provider"
+          : `Machine ${name} created; no target cluster to join`,
+        timeoutActive: deps.target !== undefined,
+        conditions: [{ type: "VMCreated", status: "True", reason: "Created" }],
+      },
+      deps.clock.now(),
+    );
     await writeStatus(
       deps.client,
       updated,
-      withOperation(
-        updated,
-        {
-          phase: deps.target ? "Pending" : "Available",
-          type: "Create",
-          state: deps.target ? "Processing" : "Successful",
-          description: deps.target
-            ? "Creating machine on cloud provider"
-            : `Machine ${name} created; no target cluster to join`,
-          timeoutActive: deps.target !== undefined,
-          conditions: [{ type: "VMCreated", status: "True", reason: "Created" }],
-        },
-        deps.clock.now(),
-      ),
+      lastKnownState === undefined ? status : { ...status, lastKnownState },
     );
     return { requeueAfter: deps.config.pendingRecheckMs };
   } catch (err) {
@@ -104,6 +107,7 @@ async function adopt(work: MachineWork, secret: SecretData): Promise<CreateMachi
       machine: work.machine,
       machineClass: work.machineClass,
       secret,
+      signal: work.signal,
     });
   } catch (err) {
     const e = MachineError.from(err);
@@ -118,11 +122,14 @@ async function adopt(work: MachineWork, secret: SecretData): Promise<CreateMachi
   }
 }
 
-async function initialize(work: MachineWork, secret: SecretData): Promise<void> {
+/** Runs initializeMachine; its lastKnownState, if it returned one. */
+async function initialize(work: MachineWork, secret: SecretData): Promise<string | undefined> {
+  const { machine, machineClass, signal } = work;
   try {
-    await work.driver.initializeMachine({ machine: work.machine, machineClass: work.machineClass, secret });
+    return (await work.driver.initializeMachine({ machine, machineClass, secret, signal })).lastKnownState;
   } catch (err) {
     if (MachineError.from(err).code !== "Unimplemented") throw err;
+    return undefined;
   }
 }
 
@@ -189,6 +196,11 @@ async function createFailed(
   await deps.events.record(machine, "Warning", "CreateFailed", "Create", `${err.code}: ${err.message}`);
   if (timedOut) return undefined;
   const c = deps.config;
-  if (err.code === "ResourceExhausted") return { requeueAfter: c.resourceExhaustedRetryMs };
-  return { requeueAfter: TRANSIENT_CODES.includes(err.code) ? c.shortRetryMs : c.mediumRetryMs };
+  const after = {
+    short: c.shortRetryMs,
+    medium: c.mediumRetryMs,
+    long: c.longRetryMs,
+    resourceExhausted: c.resourceExhaustedRetryMs,
+  }[retryClassOf(err.code, "create")];
+  return { requeueAfter: after };
 }

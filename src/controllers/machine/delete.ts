@@ -6,7 +6,8 @@ import {
   Labels,
 } from "../../api/constants.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
-import { MachineError, TRANSIENT_CODES } from "../../driver/errors.ts";
+import { TRANSIENT_CODES } from "../../driver/codes.ts";
+import { MachineError } from "../../driver/errors.ts";
 import { Resources } from "../../runtime/client/resources.ts";
 import type { Result } from "../../runtime/controller/controller.ts";
 import { deleteBootstrapToken, tokenOwnerOf } from "./bootstrap-token.ts";

@@ -2,7 +2,14 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { type Clock, realClock } from "../clock.ts";
 import type { RuntimeMetrics } from "../metrics/metrics.ts";
 import { TokenBucket } from "../workqueue/ratelimiter.ts";
-import { KubeApiError, type RawRequest, rawRequest, rawWatch, type WatchEvent } from "./raw.ts";
+import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  KubeApiError,
+  type RawRequest,
+  rawRequest,
+  rawWatch,
+  type WatchEvent,
+} from "./raw.ts";
 import { type ResourceRef, resourcePath } from "./resources.ts";
 
 /** The fields of an object every client call relies on. */
@@ -42,6 +49,11 @@ export interface ClientOptions {
   readonly clock?: Clock;
   /** Field manager name for writes. Default "sprout". */
   readonly fieldManager?: string;
+  /**
+   * Deadline of each request (watches have their own: a server-side timeout and an idle timer).
+   * Default 60 s, kube-apiserver's own --request-timeout; a request past it is closed and fails.
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface ListOptions {
@@ -63,6 +75,7 @@ export class KubeClient {
   readonly #bucket: TokenBucket;
   readonly #metrics: RuntimeMetrics | undefined;
   readonly #clock: Clock;
+  readonly #timeoutMs: number;
 
   constructor(kubeConfig: KubeConfig, opts: ClientOptions = {}) {
     this.kubeConfig = kubeConfig;
@@ -70,6 +83,7 @@ export class KubeClient {
     this.#clock = opts.clock ?? realClock;
     this.#bucket = new TokenBucket(opts.qps ?? 20, opts.burst ?? 30, () => this.#clock.now());
     this.#metrics = opts.metrics;
+    this.#timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   }
 
   async request<T>(verb: string, resource: string, req: RawRequest): Promise<T> {
@@ -78,7 +92,7 @@ export class KubeClient {
     const started = this.#clock.now();
     let code = "error";
     try {
-      const out = await rawRequest<T>(this.kubeConfig, req);
+      const out = await rawRequest<T>(this.kubeConfig, { timeoutMs: this.#timeoutMs, ...req });
       code = req.method === "POST" ? "201" : "200";
       return out;
     } catch (err) {

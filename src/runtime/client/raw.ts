@@ -17,12 +17,25 @@ export class KubeApiError extends Error {
   }
 }
 
+/** A request that got no complete answer within its deadline; the connection was closed. */
+export class KubeTimeoutError extends Error {
+  constructor(method: string, path: string, timeoutMs: number) {
+    super(`${method} ${path}: no answer from the apiserver within ${timeoutMs / 1000} s`);
+    this.name = "KubeTimeoutError";
+  }
+}
+
+/** Deadline of one apiserver request unless configured (kube-apiserver's own --request-timeout). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
 export interface RawRequest {
   readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   readonly path: string;
   readonly body?: unknown;
   readonly contentType?: string;
   readonly query?: Record<string, string>;
+  /** Deadline for the whole exchange (connect, send, answer); 0 or unset: none. */
+  readonly timeoutMs?: number;
 }
 
 const agents = new WeakMap<KubeConfig, Agent>();
@@ -71,20 +84,32 @@ export async function rawRequest<T = unknown>(kc: KubeConfig, req: RawRequest): 
   };
   await withCredentials(kc, options);
   return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      reject(err);
+    };
     const r = request(url, options, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
         text += chunk;
       });
+      res.on("error", fail);
+      res.on("aborted", () => fail(new Error(`${req.method} ${req.path}: connection aborted`)));
       res.on("end", () => {
+        clearTimeout(timer);
         const parsed: unknown = text.length > 0 ? safeJson(text) : undefined;
         const code = res.statusCode ?? 0;
         if (code >= 200 && code < 300) resolve(parsed as T);
         else reject(new KubeApiError(code, parsed));
       });
     });
-    r.on("error", reject);
+    const timeoutMs = req.timeoutMs ?? 0;
+    if (timeoutMs > 0) {
+      timer = setTimeout(() => r.destroy(new KubeTimeoutError(req.method, req.path, timeoutMs)), timeoutMs);
+    }
+    r.on("error", fail);
     r.end(body);
   });
 }
