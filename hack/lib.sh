@@ -52,3 +52,34 @@ ensure_deps() {
     (cd "$SPROUT_ROOT" && npm ci --no-audit --no-fund) || return 1
   fi
 }
+
+# run_step CMD...: runs one step of a script and waits for it. A SIGTERM or SIGINT to the script is
+# passed on to the step (as SIGTERM: a background step ignores SIGINT), and the script exits once the
+# step has: bash alone would exit at once and leave the step running, orphaned.
+run_step() {
+  "$@" &
+  local pid=$! rc=0 signalled=""
+  trap 'signalled=1; kill -TERM "$pid" 2>/dev/null' TERM INT
+  wait "$pid" || rc=$?
+  # wait returns early when a trapped signal arrives: wait for the step itself to finish.
+  while kill -0 "$pid" 2>/dev/null; do wait "$pid" || rc=$?; done
+  trap - TERM INT
+  if [ -n "$signalled" ]; then exit "$rc"; fi
+  return "$rc"
+}
+
+# ensure_test_packages: the system packages the tests need, installed with apt-get when missing and
+# running as root (with apt's progress), else one line saying what to install.
+ensure_test_packages() {
+  local need=()
+  command -v openssl >/dev/null 2>&1 || need+=(openssl)
+  command -v cloud-init >/dev/null 2>&1 || need+=(cloud-init)
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+  [ "${#need[@]}" -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    sprout_log "missing ${need[*]} (certificates, user-data validation, moto's virtualenv): run sudo apt-get install -y ${need[*]}"
+    return 1
+  fi
+  sprout_log "installing ${need[*]} with apt-get (tests validate user data with cloud-init, moto needs python3-venv)"
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Entry point behind the npm scripts and the README commands: makes sure Node.js >= 22.12 and the npm
-# dependencies are present, then runs the requested step.
+# dependencies are present, then runs the requested step. The last command of each step replaces this
+# shell (exec), and the npm scripts exec this script, so a signal to npm reaches the command itself.
 set -euo pipefail
 # shellcheck source=hack/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -12,14 +13,25 @@ step="${1:-}"
 shift || true
 case "$step" in
   test)
-    node src/cli/main.ts tools --moto
-    npm run --silent lint
-    npm run --silent typecheck
-    npx vitest run "$@"
+    ensure_test_packages
+    run_step node src/cli/main.ts tools --moto
+    run_step node_modules/.bin/eslint .
+    run_step node_modules/.bin/prettier --check .
+    run_step node_modules/.bin/tsc --noEmit -p .
+    exec node_modules/.bin/vitest run "$@"
+    ;;
+  lint)
+    run_step node_modules/.bin/eslint .
+    exec node_modules/.bin/prettier --check .
+    ;;
+  format)
+    run_step node_modules/.bin/prettier --write .
+    exec node_modules/.bin/eslint --fix .
     ;;
   test-localstack)
     # The driver conformance suite against LocalStack (installed into the cache on first use).
-    SPROUT_LOCALSTACK=1 exec npx vitest run --project localstack "$@"
+    ensure_test_packages
+    SPROUT_LOCALSTACK=1 exec node_modules/.bin/vitest run --project localstack "$@"
     ;;
   tools)
     exec node src/cli/main.ts tools "$@"
@@ -28,15 +40,15 @@ case "$step" in
     exec node src/cli/main.ts start "$@"
     ;;
   bench)
-    node src/cli/main.ts tools
+    run_step node src/cli/main.ts tools
     exec node test/bench/scale.ts "$@"
     ;;
   bench-nodesim)
-    node src/cli/main.ts tools
+    run_step node src/cli/main.ts tools
     exec node test/bench/nodesim.ts "$@"
     ;;
   bench-runtime)
-    node src/cli/main.ts tools
+    run_step node src/cli/main.ts tools
     exec node --expose-gc test/bench/runtime.ts "$@"
     ;;
   *)

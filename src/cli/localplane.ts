@@ -25,8 +25,9 @@ export async function runLocalPlane(args: string[]): Promise<number> {
     ].join("\n"),
   );
   await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
+    // Listeners stay: a repeated signal while stopping must not kill the process half-way.
+    process.on("SIGINT", resolve);
+    process.on("SIGTERM", resolve);
   });
   stderrProgress("stopping the local seed");
   await plane.stop();

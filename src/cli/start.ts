@@ -71,10 +71,15 @@ export const START_FLAGS: readonly FlagSpec[] = [
 const bounded = (p: Promise<unknown>, ms: number): Promise<unknown> =>
   Promise.race([p.catch(() => undefined), sleep(ms)]);
 
+/**
+ * The first SIGINT or SIGTERM. Ctrl-C reaches this process twice (from the terminal and from npm,
+ * which passes signals on): the listeners stay, so a repeated signal while stopping is a no-op
+ * rather than the default action that would kill the process half-way.
+ */
 const untilSignal = (): Promise<NodeJS.Signals> =>
   new Promise((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
+    process.on("SIGINT", resolve);
+    process.on("SIGTERM", resolve);
   });
 
 function run(

@@ -183,12 +183,16 @@ export class Manager {
 
   /** Stops gracefully (within shutdownTimeoutMs) on SIGTERM or SIGINT, then exits the process. */
   stopOnSignals(): void {
+    let stopping = false;
+    // A repeated signal (Ctrl-C arrives from the terminal and from npm) changes nothing once stopping.
     const onSignal = (sig: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
       this.logger.info({ signal: sig }, "signal received");
       void this.stop().finally(() => process.exit(0));
     };
-    process.once("SIGTERM", onSignal);
-    process.once("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
   }
 
   async #startControllers(signal: AbortSignal): Promise<void> {
