@@ -29,8 +29,10 @@ case "$step" in
     exec node_modules/.bin/eslint --fix .
     ;;
   test-localstack)
-    # The driver conformance suite against LocalStack (installed into the cache on first use).
+    # The driver conformance suite against LocalStack, installed into the cache first (with progress,
+    # a few minutes the first time: longer than a test hook may take).
     ensure_test_packages
+    run_step node src/cli/main.ts tools --localstack
     SPROUT_LOCALSTACK=1 exec node_modules/.bin/vitest run --project localstack "$@"
     ;;
   tools)
