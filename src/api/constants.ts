@@ -227,7 +227,13 @@ export const DELETION_MARKERS: Readonly<Record<DeletionStep, string>> = {
  * Standard conditions (metav1.Condition) sprout keeps in Machine status.machineConditions; MCM's
  * status.conditions stays the copy of the Node's conditions.
  */
-export const MACHINE_CONDITION_TYPES = ["VMCreated", "NodeJoined", "Healthy", "Drained"] as const;
+export const MACHINE_CONDITION_TYPES = [
+  "VMCreated",
+  "NodeJoined",
+  "Healthy",
+  "Drained",
+  "NodeTemplateApplied",
+] as const;
 export type MachineConditionType = (typeof MACHINE_CONDITION_TYPES)[number];
 
 /** Deletion order of a MachineSet's surplus machines by phase, lowest first (MCM's ActiveMachines). */
@@ -253,6 +259,12 @@ export const BURST_REPLICAS = 100;
 
 /** Values of the preserve annotation that keep a machine from scale-down. */
 export const PRESERVE_VALUES = ["now", "when-failed", "auto-preserved"] as const;
+
+/** Reasons of Events (and conditions) of the machine controller that more than one module uses. */
+export const MachineEventReasons = {
+  /** The target's apiserver refused spec.nodeTemplate on the Node (invalid label key, taint effect). */
+  nodeTemplateRefused: "NodeTemplateRefused",
+} as const;
 
 /** Reasons of the Events the MachineSet and MachineDeployment controllers record. */
 export const SetEventReasons = {

@@ -12,10 +12,12 @@ import type { ResourceRef } from "../../src/runtime/client/resources.ts";
  */
 export async function storeUnchecked(
   ref: ResourceRef,
-  obj: { metadata: { name: string; namespace: string; uid?: string; generation?: number } } & Record<
-    string,
-    unknown
-  >,
+  obj: {
+    metadata: { name: string; namespace: string; uid?: string; generation?: number } & Record<
+      string,
+      unknown
+    >;
+  } & Record<string, unknown>,
 ): Promise<string> {
   const { name, namespace } = obj.metadata;
   const uid = obj.metadata.uid ?? randomUUID();

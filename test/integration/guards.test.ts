@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Annotations, Labels, MachineSetConditions, SetEventReasons } from "../../src/api/constants.ts";
+import {
+  Annotations,
+  Labels,
+  MachineEventReasons,
+  MachineSetConditions,
+  SetEventReasons,
+} from "../../src/api/constants.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import type { MachineDeployment } from "../../src/api/v1alpha1/machinedeployment.ts";
@@ -206,4 +212,49 @@ describe("malformed objects in the cache", () => {
     );
     expect(await eventsAbout(name, MALFORMED_OBJECT_REASON)).toHaveLength(1);
   }, 60_000);
+});
+
+describe("node template the Node refuses", () => {
+  it("gives the machine a condition and one Warning Event, and health checking goes on", async () => {
+    const name = uniqueName("badtemplate");
+    await rig.client.create(MachineResources.machines, {
+      apiVersion: "machine.sapcloud.io/v1alpha1",
+      kind: "Machine",
+      metadata: { name, namespace: ns },
+      spec: { class: { kind: "MachineClass", name: "small" }, healthTimeout: "10m" },
+    });
+    const get = () =>
+      rig.client.get<Machine & { metadata: { name: string; namespace: string } }>(
+        MachineResources.machines,
+        ns,
+        name,
+      );
+    await eventually(async () => expect((await get()).status?.currentStatus?.phase).toBe("Running"), {
+      timeoutMs: 30_000,
+    });
+    // Admission rejects both today; stored as a template written before it did.
+    const running = await get();
+    await storeUnchecked(MachineResources.machines, {
+      ...running,
+      metadata: { ...running.metadata, resourceVersion: undefined },
+      spec: {
+        ...running.spec,
+        nodeTemplate: {
+          metadata: { labels: { "bad key!": "x" } },
+          spec: { taints: [{ key: "k", effect: "Bogus" }] },
+        },
+      },
+    });
+    const refused = MachineEventReasons.nodeTemplateRefused;
+    await eventually(async () => {
+      const c = (await get()).status?.machineConditions?.find((x) => x.type === "NodeTemplateApplied");
+      expect(c).toMatchObject({ status: "False", reason: refused });
+      expect(c?.message).toContain(`Node ${name} refused spec.nodeTemplate`);
+    });
+    await rig.sim.makeNotReady(name);
+    await eventually(async () => expect((await get()).status?.currentStatus?.phase).toBe("Unknown"), {
+      timeoutMs: 30_000,
+    });
+    expect(await eventsAbout(name, refused)).toHaveLength(1);
+  }, 90_000);
 });

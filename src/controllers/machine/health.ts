@@ -5,8 +5,8 @@ import type { Result } from "../../runtime/controller/controller.ts";
 import { deleteBootstrapToken, tokenOwnerOf } from "./bootstrap-token.ts";
 import { creationTimeoutOf, healthTimeoutOf, nodeConditionsOf } from "./config.ts";
 import type { FlowDeps, NodeObject } from "./deps.ts";
-import { syncNodeTemplate } from "./node-template.ts";
-import { type OperationUpdate, phaseOf, phaseSince, withOperation } from "./status.ts";
+import { applyNodeTemplate } from "./node-template-guard.ts";
+import { type OperationUpdate, phaseOf, phaseSince, withConditions, withOperation } from "./status.ts";
 import { writeObject, writeStatus } from "./write.ts";
 
 type NodeConditions = NonNullable<MachineStatus["conditions"]>;
@@ -31,9 +31,11 @@ const sameConditions = (a: NodeConditions, b: NodeConditions): boolean =>
  */
 export async function healthFlow(machine: Machine, deps: FlowDeps): Promise<Result> {
   const node = deps.nodes?.store.get(machine.metadata?.labels?.[Labels.node] ?? "");
-  if (node) await syncNodeTemplate(machine, node, deps);
+  const template = node ? await applyNodeTemplate(machine, node, deps) : undefined;
   const now = deps.clock.now();
-  const { status, healthy } = observe(machine, node, deps);
+  const observed = observe(machine, node, deps);
+  const healthy = observed.healthy;
+  const status = template ? withConditions(machine, observed.status, [template], now) : observed.status;
   const change = transition(machine, node, healthy, now, deps);
   if (await limitedReplacement(change, machine, deps)) return { requeueAfter: deps.config.shortRetryMs };
   const next = change ? withOperation({ ...machine, status }, change.update, now) : status;
