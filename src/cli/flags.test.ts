@@ -83,6 +83,16 @@ describe("flags", () => {
     expect(() => mc("--safety-up=2")).toThrow("unknown flag: --safety-up");
   });
 
+  it("sprout start takes both of Gardener's command lines as they are", () => {
+    const ns = "--namespace=shoot--p--s";
+    const kubeconfig =
+      "--target-kubeconfig=/var/run/secrets/gardener.cloud/shoot/generic-kubeconfig/kubeconfig";
+    const mcmLine = `--control-kubeconfig=inClusterConfig --machine-safety-overshooting-period=1m ${ns} --port=10258 --safety-up=2 --safety-down=1 ${kubeconfig} --concurrent-syncs=30 --kube-api-qps=150 --kube-api-burst=200 --v=3`;
+    const sidecar = `--control-kubeconfig=inClusterConfig --kube-api-qps=100 --kube-api-burst=200 --machine-creation-timeout=20m --machine-drain-timeout=2h --machine-health-timeout=10m --machine-safety-apiserver-statuscheck-timeout=30s --machine-safety-apiserver-statuscheck-period=1m --machine-safety-orphan-vms-period=30m ${ns} --port=10259 ${kubeconfig} --v=3`;
+    expect(parseFlags(START_FLAGS, mcmLine.split(" ")).warnings).toHaveLength(3);
+    expect(parseFlags(START_FLAGS, sidecar.split(" ")).warnings).toHaveLength(3);
+  });
+
   it.each([
     [[], "info"],
     [["--v=2"], "info"],

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { generatedFiles as apiFiles } from "../api/generate.ts";
 import { flagsTable } from "./flags.ts";
 import { MACHINE_CONTROLLER_FLAGS } from "./machine-controller.ts";
+import { MACHINE_CONTROLLER_MANAGER_FLAGS } from "./machine-controller-manager.ts";
 import { START_FLAGS } from "./start.ts";
 
 /** Every generated file (CRDs, API reference, flags reference), relative to the repository root. */
@@ -16,8 +17,8 @@ export function generatedFiles(): Map<string, string> {
       "Generated from `src/cli` by `npm run generate`; do not edit by hand. Names and defaults follow",
       "Gardener MCM v0.62.1, so existing deployments keep their arguments: `sprout start` accepts every",
       "flag of both MCM processes (`machine-controller-manager` and the provider's `machine-controller`),",
-      "`sprout machine-controller` every flag of the latter; a test reads both flag lists from MCM's",
-      "sources in the Go module cache.",
+      "`sprout machine-controller-manager` and `sprout machine-controller` every flag of the one they",
+      "stand for; a test reads both flag lists from MCM's sources in the Go module cache.",
       "",
       "- **Syntax** as MCM's pflag: `--name=value` or `--name value`, a bare `--name` sets a bool, bools",
       "  take Go's forms (`true`, `1`, `t`, `false`, `0`, `f`, ...), `-v 3` / `-v=3` for `--v`, `_` and `-`",
@@ -52,6 +53,15 @@ export function generatedFiles(): Map<string, string> {
       "The machine controller alone (MCM's machine-controller process).",
       "",
       flagsTable(MACHINE_CONTROLLER_FLAGS),
+      "",
+      "## `sprout machine-controller-manager`",
+      "",
+      "The MachineSet and MachineDeployment controllers alone (MCM's `machine-controller-manager`",
+      "process). Gardener's Deployment runs it with the provider sidecar, `sprout machine-controller`,",
+      "in the same pod: the container's command becomes `sprout machine-controller-manager` with the",
+      "same arguments. (`sprout start` with those arguments would run a second machine controller.)",
+      "",
+      flagsTable(MACHINE_CONTROLLER_MANAGER_FLAGS),
       "",
       "Durations take Go's form (`20m`, `1h30m`, `90s`). A Machine's `spec.creationTimeout`,",
       "`spec.healthTimeout`, `spec.drainTimeout`, `spec.maxEvictRetries` and `spec.nodeConditions`",

@@ -1,6 +1,7 @@
 import { runLocalPlane } from "./localplane.ts";
 import { runStart } from "./start.ts";
 import { runMachineController } from "./machine-controller.ts";
+import { runMachineControllerManager } from "./machine-controller-manager.ts";
 import { runTools } from "./tools.ts";
 import { runUserData } from "./user-data.ts";
 import { writeGenerated } from "./generate.ts";
@@ -15,7 +16,9 @@ commands:
   localplane   run only a local seed control plane (etcd, kube-apiserver, kube-controller-manager)
                until interrupted; prints the kubeconfig to use with kubectl
   machine-controller
-               run the machine controller (flags: docs/contracts/flags.md)
+               run the machine controller, as MCM's provider sidecar (flags: docs/contracts/flags.md)
+  machine-controller-manager
+               run the MachineSet and MachineDeployment controllers, as MCM's process of that name
   user-data    print the user data a machine gets, from a worker pool or a MachineClass
                (see sprout user-data --help and docs/bootstrap.md)
   generate     regenerate crds/, docs/reference/api.md and docs/contracts/flags.md
@@ -35,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       return runTools(rest);
     case "machine-controller":
       return runMachineController(rest);
+    case "machine-controller-manager":
+      return runMachineControllerManager(rest);
     case "user-data":
       return runUserData(rest);
     case "generate": {

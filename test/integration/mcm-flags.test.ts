@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installCrds } from "../../src/api/install.ts";
 import { IN_CLUSTER_ROOT_ENV } from "../../src/cli/kubeconfig.ts";
 import { MACHINE_CONTROLLER_FLAGS } from "../../src/cli/machine-controller.ts";
+import { MACHINE_CONTROLLER_MANAGER_FLAGS } from "../../src/cli/machine-controller-manager.ts";
 import { START_FLAGS } from "../../src/cli/start.ts";
 import { repoRoot } from "../../src/localplane/cache.ts";
 import { goModuleDir } from "../../src/localplane/tools.ts";
@@ -73,6 +74,13 @@ describe("MCM v0.62.1's flags, read from its sources in the Go module cache", ()
     expect(missing).toEqual([]);
   });
 
+  it("sprout machine-controller-manager accepts every flag of MCM's own process and klog's", () => {
+    const accepted = names(MACHINE_CONTROLLER_MANAGER_FLAGS);
+    expect([...lists.mcm, ...lists.klog].filter((f) => !accepted.includes(f))).toEqual([]);
+    // And nothing of the provider's process that MCM's own would refuse.
+    expect(accepted.filter((f) => !lists.mcm.includes(f) && !lists.klog.includes(f))).toEqual(["log-level"]);
+  });
+
   it("every flag marked accepted-without-effect is one of MCM's", () => {
     const all = new Set([...lists.mcm, ...lists.mc, ...lists.klog]);
     const invented = START_FLAGS.filter((f) => f.inactive && !all.has(f.name)).map((f) => f.name);
@@ -126,7 +134,7 @@ describe("the command lines Gardener renders", () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   });
 
-  it("start sprout: MCM's container as sprout start, the provider sidecar as machine-controller", async () => {
+  it("start sprout: MCM's container as machine-controller-manager, the sidecar as machine-controller", async () => {
     const kc = await adminKubeConfig();
     await installCrds(kc);
     const ns = await testNamespace("gardener-args");
@@ -206,7 +214,7 @@ describe("the command lines Gardener renders", () => {
         .split(" ");
     const [binary, ...mcmArgs] = substitute(MCM_CONTAINER, mcmPort, 10258);
     expect(binary).toBe("./machine-controller-manager");
-    const mcm = runSprout(["start", ...mcmArgs], env);
+    const mcm = runSprout(["machine-controller-manager", ...mcmArgs], env);
     const mc = runSprout(["machine-controller", ...substitute(PROVIDER_SIDECAR, mcPort, 10259)], env);
     for (const p of [mcm, mc])
       cleanups.push(() => Promise.resolve(p.child.exitCode === null && p.child.kill("SIGKILL")));
