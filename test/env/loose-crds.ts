@@ -26,13 +26,16 @@ const RULES = new Set([
   "maxProperties",
 ]);
 
-function loosen(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(loosen);
+function loosen(value: unknown, keepRequired = false): unknown {
+  if (Array.isArray(value)) return value.map((v) => loosen(v));
   if (value === null || typeof value !== "object") return value;
+  const o = value as JsonSchema;
+  // The keys of a list-map must stay required: the apiserver refuses the CRD otherwise.
+  const listMap = "x-kubernetes-list-map-keys" in o;
   return Object.fromEntries(
-    Object.entries(value as JsonSchema)
-      .filter(([k]) => !RULES.has(k))
-      .map(([k, v]) => [k, loosen(v)]),
+    Object.entries(o)
+      .filter(([k]) => !RULES.has(k) || (k === "required" && keepRequired))
+      .map(([k, v]) => [k, k === "items" ? loosen(v, listMap) : loosen(v)]),
   );
 }
 

@@ -6,11 +6,18 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudClient } from "../../plugins/virtual/src/client.ts";
 import { NodeSimulator } from "../../plugins/virtual/src/nodesim.ts";
-import { API_VERSION, DeploymentConditions, GROUP, VERSION } from "../../src/api/constants.ts";
+import {
+  API_VERSION,
+  DeploymentConditions,
+  GROUP,
+  MachineSetConditions,
+  VERSION,
+} from "../../src/api/constants.ts";
 import { installCrds } from "../../src/api/install.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import type { MachineDeployment } from "../../src/api/v1alpha1/machinedeployment.ts";
+import type { MachineSet } from "../../src/api/v1alpha1/machineset.ts";
 import { repoRoot } from "../../src/localplane/cache.ts";
 import { LocalPlane } from "../../src/localplane/localplane.ts";
 import { nodeApi } from "../../src/localplane/node-api.ts";
@@ -18,11 +25,12 @@ import { startVirtualCloud } from "../../src/localplane/virtual-cloud.ts";
 import { KubeClient } from "../../src/runtime/client/client.ts";
 import { KubeApiError, rawRequest } from "../../src/runtime/client/raw.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
+import { MALFORMED_OBJECT_REASON } from "../../src/runtime/events/recorder.ts";
 import { createDeployment, isLive, machinesOf, runningLive, sample } from "../env/deployments.ts";
 import { eventually, uniqueName } from "../env/index.ts";
 import { storeLoosely } from "../env/loose-crds.ts";
 import { createWorkerClass } from "../env/machines.ts";
-import { deployment, MALFORMED, type Obj } from "../env/malformed.ts";
+import { deployment, machine, machineSet, MALFORMED, type Obj, template } from "../env/malformed.ts";
 import { workerUserData } from "../env/worker-pool.ts";
 
 /**
@@ -165,6 +173,16 @@ type EventLike = { type?: string; reason?: string };
 const eventsOf = async (name: string): Promise<EventLike[]> =>
   (await client.list<EventLike>(Resources.events, ns, { fieldSelector: `regarding.name=${name}` })).items;
 
+/** Exactly one Event about the object: a Warning with that reason (repeats only count in its series). */
+const oneWarning = (name: string, reason: string) => {
+  warned.push([name, reason]);
+  return eventually(async () =>
+    expect((await eventsOf(name)).map((e) => `${e.type}/${e.reason}`)).toEqual([`Warning/${reason}`]),
+  );
+};
+/** Objects that got their one Warning; at the end each still has exactly that one. */
+const warned: [string, string][] = [];
+
 describe("hostile input to a running sprout", () => {
   it("has at least 40 malformed objects", () => {
     expect(MALFORMED.length).toBeGreaterThanOrEqual(40);
@@ -197,14 +215,90 @@ describe("hostile input to a running sprout", () => {
           expect.objectContaining({ type: "ReplicaFailure", status: "True", reason }),
         );
       });
-      const events = await eventsOf(name);
-      expect(events.map((e) => `${e.type}/${e.reason}`)).toEqual([`Warning/${reason}`]);
+      await oneWarning(name, reason);
     });
 
-    it.todo("a MachineSet without selector: ReplicaFailure, one Event, no machine created");
-    it.todo("a MachineSet whose matchExpressions do not select its template: ReplicaFailure, one Event");
-    it.todo("a MachineDeployment whose selector does not select its template: ReplicaFailure, one Event");
-    it.todo("a Machine without spec.class: skipped by the class indexer, the cache keeps updating");
+    it.each<[string, "MachineSet" | "MachineDeployment", Record<string, unknown> | undefined]>([
+      ["a MachineSet without selector", "MachineSet", undefined],
+      ["a MachineSet with an empty selector", "MachineSet", {}],
+      [
+        "a MachineSet with an unknown operator",
+        "MachineSet",
+        { matchExpressions: [{ key: "case", operator: "Like" }] },
+      ],
+      [
+        "a MachineSet whose matchExpressions do not select its template",
+        "MachineSet",
+        { matchExpressions: [{ key: "case", operator: "DoesNotExist" }] },
+      ],
+      ["a MachineDeployment without selector", "MachineDeployment", undefined],
+      [
+        "a MachineDeployment whose selector does not select its template",
+        "MachineDeployment",
+        { matchLabels: { case: "other" } },
+      ],
+    ])("%s: ReplicaFailure/InvalidSelector, one Warning Event, no machine", async (_, kind, selector) => {
+      const name = uniqueName(kind.toLowerCase());
+      const base = kind === "MachineSet" ? machineSet({ replicas: 2 }) : deployment({ replicas: 2 });
+      const spec: Record<string, unknown> = {
+        ...(base.spec as Record<string, unknown>),
+        template: template({}, { case: name }),
+      };
+      if (selector) spec.selector = selector;
+      else delete spec.selector;
+      const ref = kind === "MachineSet" ? MachineResources.machineSets : MachineResources.machineDeployments;
+      await storeLoosely(client.kubeConfig, kind, () =>
+        client.create(ref, { apiVersion: API_VERSION, kind, metadata: { name, namespace: ns }, spec }),
+      );
+      const reason = MachineSetConditions.reasons.invalidSelector;
+      await eventually(async () => {
+        const o = await client.get<MachineSet & MachineDeployment>(ref, ns, name);
+        const conditions = kind === "MachineSet" ? o.status?.machineSetCondition : o.status?.conditions;
+        expect(conditions).toContainEqual(
+          expect.objectContaining({ type: "ReplicaFailure", status: "True", reason }),
+        );
+      });
+      await oneWarning(name, reason);
+      const made = await client.list<Machine>(MachineResources.machines, ns, {
+        labelSelector: `case=${name}`,
+      });
+      expect(made.items).toEqual([]);
+    });
+
+    it("a Machine without spec.class: reported once, in status, and the cache keeps following", async () => {
+      const name = uniqueName("noclass");
+      await storeLoosely(client.kubeConfig, "Machine", () =>
+        client.create(MachineResources.machines, {
+          apiVersion: API_VERSION,
+          kind: "Machine",
+          metadata: { name, namespace: ns },
+          spec: {},
+        }),
+      );
+      await eventually(async () => {
+        const m = await client.get<Machine>(MachineResources.machines, ns, name);
+        expect(m.status?.lastOperation).toMatchObject({ state: "Failed" });
+        expect(m.status?.lastOperation?.description).toContain("spec.class.name");
+        const reasons = (await eventsOf(name)).map((e) => e.reason);
+        expect(reasons.filter((r) => r === MALFORMED_OBJECT_REASON)).toHaveLength(1);
+        expect(new Set(reasons).size).toBe(reasons.length);
+      });
+      // Written after it: the machine cache still delivers, and the machine runs.
+      const fine = uniqueName("fine");
+      budget += 1;
+      await client.create(MachineResources.machines, {
+        apiVersion: API_VERSION,
+        ...machine({}),
+        metadata: { name: fine, namespace: ns },
+      });
+      await eventually(
+        async () =>
+          expect(
+            (await client.get<Machine>(MachineResources.machines, ns, fine)).status?.currentStatus?.phase,
+          ).toBe("Running"),
+        { timeoutMs: 60_000 },
+      );
+    });
     it.todo("a nodeTemplate label key `bad key!`: condition and one Warning Event, health checks go on");
     it.todo("a nodeTemplate taint effect Bogus: condition and one Warning Event, health checks go on");
     it.todo("a negative healthTimeout or creationTimeout: the controller's default applies, with one Event");
@@ -223,5 +317,8 @@ describe("hostile input to a running sprout", () => {
         .sort(),
     ).toEqual(before);
     expect(runningLive(after)).toHaveLength(REPLICAS);
+    for (const [name, reason] of warned) {
+      expect((await eventsOf(name)).map((e) => `${e.type}/${e.reason}`)).toEqual([`Warning/${reason}`]);
+    }
   });
 });
