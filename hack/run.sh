@@ -14,15 +14,17 @@ shift || true
 case "$step" in
   test)
     ensure_test_packages
-    run_step node src/cli/main.ts tools --moto
+    run_step node test/env/prepare.ts --moto
     run_step node_modules/.bin/eslint .
     run_step node_modules/.bin/prettier --check .
+    run_step node_modules/.bin/depcruise --config hack/dependency-rules.js src plugins test
     run_step node_modules/.bin/tsc --noEmit -p .
     exec node_modules/.bin/vitest run "$@"
     ;;
   lint)
     run_step node_modules/.bin/eslint .
-    exec node_modules/.bin/prettier --check .
+    run_step node_modules/.bin/prettier --check .
+    exec node_modules/.bin/depcruise --config hack/dependency-rules.js src plugins test
     ;;
   format)
     run_step node_modules/.bin/prettier --write .
@@ -32,7 +34,7 @@ case "$step" in
     # The driver conformance suite against LocalStack, installed into the cache first (with progress,
     # a few minutes the first time: longer than a test hook may take).
     ensure_test_packages
-    run_step node src/cli/main.ts tools --localstack
+    run_step node test/env/prepare.ts --localstack
     SPROUT_LOCALSTACK=1 exec node_modules/.bin/vitest run --project localstack "$@"
     ;;
   tools)

@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     case "localplane":
       return runLocalPlane(rest);
     case "tools":
-      return runTools(rest);
+      return runTools();
     case "machine-controller":
       return runMachineController(rest);
     case "machine-controller-manager":

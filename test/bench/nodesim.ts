@@ -7,15 +7,15 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CloudClient } from "../../plugins/virtual/src/client.ts";
-import { NodeSimulator } from "../../plugins/virtual/src/nodesim.ts";
+import { CloudClient } from "../../src/sim/cloud/client.ts";
+import { NodeSimulator } from "../../src/sim/node/nodesim.ts";
 import { repoRoot } from "../../src/localplane/cache.ts";
 import { LocalPlane } from "../../src/localplane/localplane.ts";
 import { stderrProgress as log } from "../../src/localplane/progress.ts";
 import { KubeClient, type KubeObject } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
-import { nodeApi } from "../../src/localplane/node-api.ts";
-import { startVirtualCloud } from "../../src/localplane/virtual-cloud.ts";
+import { nodeApi } from "../../src/sim/node/node-api.ts";
+import { startVirtualCloud } from "../../src/sim/cloud/process.ts";
 
 const { values } = parseArgs({
   options: {

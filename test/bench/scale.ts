@@ -8,29 +8,29 @@
  * Writes test/bench/results/scale-<N>.json and docs/benchmarks/scale-<N>.svg.
  * Usage: npm run bench [-- --machines 5000 --qps 1000 --concurrent-syncs 50]
  */
+import { mapLimit } from "../../src/runtime/meta/map-limit.ts";
 import { readFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CloudClient } from "../../plugins/virtual/src/client.ts";
-import { NodeSimulator } from "../../plugins/virtual/src/nodesim.ts";
+import { CloudClient } from "../../src/sim/cloud/client.ts";
+import { NodeSimulator } from "../../src/sim/node/nodesim.ts";
 import { API_VERSION } from "../../src/api/constants.ts";
-import { installCrds } from "../../src/api/install.ts";
+import { installCrds } from "../../src/cli/install-crds.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import { repoRoot } from "../../src/localplane/cache.ts";
 import { httpCall } from "../../src/localplane/http.ts";
 import { LocalPlane } from "../../src/localplane/localplane.ts";
-import { nodeApi } from "../../src/localplane/node-api.ts";
+import { nodeApi } from "../../src/sim/node/node-api.ts";
 import { freePort } from "../../src/localplane/ports.ts";
 import { ManagedProcess } from "../../src/localplane/processes.ts";
 import { stderrProgress as log } from "../../src/localplane/progress.ts";
-import { startVirtualCloud } from "../../src/localplane/virtual-cloud.ts";
+import { startVirtualCloud } from "../../src/sim/cloud/process.ts";
 import { Informer } from "../../src/runtime/cache/informer.ts";
 import { KubeClient, type KubeObject } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { sampleUserData } from "../../src/cli/sample.ts";
-import { mapLimit } from "../../src/controllers/common/owners.ts";
 import { lineChart } from "./chart.ts";
 import { delta, parseMetrics, sumBy } from "./metrics.ts";
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe } from "vitest";
 import { cacheDir } from "../../src/localplane/cache.ts";
-import { LOCALSTACK_VERSION, LocalStackServer } from "../../src/localplane/localstack.ts";
+import { LOCALSTACK_VERSION, LocalStackServer } from "../env/localstack.ts";
 import { stderrProgress } from "../../src/localplane/progress.ts";
 import { awsBehaviour } from "./aws-behaviour.ts";
 import { type AwsConformance, awsConformance } from "./aws-target.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe } from "vitest";
-import { MOTO_VERSION } from "../../src/localplane/moto.ts";
+import { MOTO_VERSION } from "../env/moto.ts";
 import { enforceIam, startOwnMoto } from "../env/aws.ts";
 import { awsBehaviour } from "./aws-behaviour.ts";
 import { type AwsConformance, awsConformance } from "./aws-target.ts";

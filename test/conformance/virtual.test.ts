@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe } from "vitest";
 import type { MachineClass } from "../../src/api/index.ts";
 import type { Driver, SecretData } from "../../src/driver/driver.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
-import { CloudClient } from "../../plugins/virtual/src/client.ts";
-import { DEFAULT_FAULTS } from "../../plugins/virtual/src/types.ts";
-import { startVirtualCloud, type VirtualCloudProcess } from "../../src/localplane/virtual-cloud.ts";
+import { CloudClient } from "../../src/sim/cloud/client.ts";
+import { DEFAULT_FAULTS } from "../../src/sim/cloud/types.ts";
+import { startVirtualCloud, type VirtualCloudProcess } from "../../src/sim/cloud/process.ts";
 import { type ConformanceTarget, driverConformance, testMachine } from "./suite.ts";
 
 const TOKEN = "virtual-cloud-conformance-token";

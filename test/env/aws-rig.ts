@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { EC2Client } from "@aws-sdk/client-ec2";
-import { NodeSimulator } from "../../plugins/virtual/src/nodesim.ts";
-import { installCrds } from "../../src/api/install.ts";
+import { NodeSimulator } from "../../src/sim/node/nodesim.ts";
+import { installCrds } from "../../src/cli/install-crds.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import { addControllers } from "../../src/controllers/index.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
@@ -12,7 +12,7 @@ import { awsProviderSpec, type Ec2World, prepareEc2World, rawEc2, startOwnMoto }
 import { Ec2VmFeed } from "./ec2-feed.ts";
 import { adminKubeConfig } from "./index.ts";
 import { testMachineControllerConfig } from "./machines.ts";
-import { nodeApi } from "../../src/localplane/node-api.ts";
+import { nodeApi } from "../../src/sim/node/node-api.ts";
 
 /** Every sprout controller driving EC2 on moto through the AWS plugin, with simulated kubelets. */
 export interface AwsRig {

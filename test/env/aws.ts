@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { cacheDir } from "../../src/localplane/cache.ts";
 import { httpCall } from "../../src/localplane/http.ts";
-import { MotoServer } from "../../src/localplane/moto.ts";
+import { MotoServer } from "./moto.ts";
 import { stderrProgress } from "../../src/localplane/progress.ts";
 
 /** Credentials an emulator accepts while it does not check them. */

@@ -6,8 +6,8 @@ import {
   type Filter,
   type Instance,
 } from "@aws-sdk/client-ec2";
-import type { SimVm, VmFeed } from "../../plugins/virtual/src/nodesim.ts";
-import type { VmState } from "../../plugins/virtual/src/types.ts";
+import type { SimVm, VmFeed } from "../../src/sim/node/nodesim.ts";
+import type { VmState } from "../../src/sim/cloud/types.ts";
 
 const stateOf = (i: Instance): VmState => {
   const name = i.State?.Name;

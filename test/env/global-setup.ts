@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { cacheDir } from "../../src/localplane/cache.ts";
 import { LocalPlane } from "../../src/localplane/localplane.ts";
-import { MotoServer } from "../../src/localplane/moto.ts";
+import { MotoServer } from "./moto.ts";
 import { stderrProgress } from "../../src/localplane/progress.ts";
 
 declare module "vitest" {

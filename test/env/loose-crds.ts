@@ -1,6 +1,6 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { crdFor, type JsonSchema, KINDS } from "../../src/api/crd.ts";
-import { installCrds } from "../../src/api/install.ts";
+import { installCrds } from "../../src/cli/install-crds.ts";
 import { KubeClient } from "../../src/runtime/client/client.ts";
 import type { ResourceRef } from "../../src/runtime/client/resources.ts";
 import { eventually } from "./index.ts";

@@ -1,23 +1,23 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CloudClient } from "../../plugins/virtual/src/client.ts";
-import { NodeSimulator, type NodeSimulatorOptions } from "../../plugins/virtual/src/nodesim.ts";
+import { CloudClient } from "../../src/sim/cloud/client.ts";
+import { NodeSimulator, type NodeSimulatorOptions } from "../../src/sim/node/nodesim.ts";
 import {
   defaultMachineControllerConfig,
   type MachineControllerConfig,
 } from "../../src/controllers/machine/config.ts";
 import type { MachineController } from "../../src/controllers/machine/controller.ts";
 import { addControllers, type ControllerSet } from "../../src/controllers/index.ts";
-import { installCrds } from "../../src/api/install.ts";
+import { installCrds } from "../../src/cli/install-crds.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
 import { KubeClient } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { Manager } from "../../src/runtime/manager/manager.ts";
 import { adminKubeConfig } from "./index.ts";
-import { nodeApi } from "../../src/localplane/node-api.ts";
-import { startVirtualCloud, type VirtualCloudProcess } from "../../src/localplane/virtual-cloud.ts";
+import { nodeApi } from "../../src/sim/node/node-api.ts";
+import { startVirtualCloud, type VirtualCloudProcess } from "../../src/sim/cloud/process.ts";
 import { workerUserData } from "./worker-pool.ts";
 
 /** The machine controller's settings in tests: MCM's defaults with short retries. */

@@ -1,7 +1,7 @@
 import { type KubeConfig } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { API_VERSION, GROUP, VERSION } from "../../src/api/constants.ts";
-import { installCrds } from "../../src/api/install.ts";
+import { installCrds } from "../../src/cli/install-crds.ts";
 import { KubeApiError, rawRequest } from "../../src/runtime/client/raw.ts";
 import { adminKubeConfig, testNamespace, uniqueName } from "../env/index.ts";
 import {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { dump, load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
-import { installCrds } from "../../src/api/install.ts";
+import { installCrds } from "../../src/cli/install-crds.ts";
 import { KubeClient } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { adminKubeConfig, testNamespace } from "../env/index.ts";

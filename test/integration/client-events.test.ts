@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { installCrds } from "../../src/api/install.ts";
+import { installCrds } from "../../src/cli/install-crds.ts";
 import { GROUP, VERSION } from "../../src/api/constants.ts";
 import { type Clock, realClock } from "../../src/runtime/clock.ts";
 import { isConflict, KubeClient, type KubeObject, retryOnConflict } from "../../src/runtime/client/client.ts";

@@ -5,7 +5,7 @@ import { load } from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { GROUP, VERSION } from "../../src/api/constants.ts";
 import { crds, type JsonSchema } from "../../src/api/crd.ts";
-import { installCrds } from "../../src/api/install.ts";
+import { installCrds } from "../../src/cli/install-crds.ts";
 import { goModuleDir } from "../../src/localplane/tools.ts";
 import { adminKubeConfig, testNamespace } from "../env/index.ts";
 import { schemaPaths } from "../env/schema-paths.ts";

@@ -4,8 +4,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CloudClient } from "../../plugins/virtual/src/client.ts";
-import { NodeSimulator } from "../../plugins/virtual/src/nodesim.ts";
+import { CloudClient } from "../../src/sim/cloud/client.ts";
+import { NodeSimulator } from "../../src/sim/node/nodesim.ts";
 import {
   API_VERSION,
   DeploymentConditions,
@@ -14,15 +14,15 @@ import {
   MachineSetConditions,
   VERSION,
 } from "../../src/api/constants.ts";
-import { installCrds } from "../../src/api/install.ts";
+import { installCrds } from "../../src/cli/install-crds.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import type { MachineDeployment } from "../../src/api/v1alpha1/machinedeployment.ts";
 import type { MachineSet } from "../../src/api/v1alpha1/machineset.ts";
 import { repoRoot } from "../../src/localplane/cache.ts";
 import { LocalPlane } from "../../src/localplane/localplane.ts";
-import { nodeApi } from "../../src/localplane/node-api.ts";
-import { startVirtualCloud } from "../../src/localplane/virtual-cloud.ts";
+import { nodeApi } from "../../src/sim/node/node-api.ts";
+import { startVirtualCloud } from "../../src/sim/cloud/process.ts";
 import { KubeClient } from "../../src/runtime/client/client.ts";
 import { KubeApiError, rawRequest } from "../../src/runtime/client/raw.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Annotations, Finalizers, Labels } from "../../src/api/constants.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import type { Machine } from "../../src/api/v1alpha1/machine.ts";
-import type { NodeObject } from "../../src/controllers/machine/deps.ts";
+import type { NodeObject } from "../../src/api/core.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { eventually, failureStatus, testNamespace, uniqueName } from "../env/index.ts";
 import { createVirtualClass, createWorkerClass, type MachineRig, startMachineRig } from "../env/machines.ts";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { CoreV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { dump } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { installCrds } from "../../src/api/install.ts";
+import { installCrds } from "../../src/cli/install-crds.ts";
 import { IN_CLUSTER_ROOT_ENV } from "../../src/cli/kubeconfig.ts";
 import { MACHINE_CONTROLLER_FLAGS } from "../../src/cli/machine-controller.ts";
 import { MACHINE_CONTROLLER_MANAGER_FLAGS } from "../../src/cli/machine-controller-manager.ts";

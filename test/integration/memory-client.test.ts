@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Finalizers } from "../../src/api/constants.ts";
-import { installCrds } from "../../src/api/install.ts";
+import { installCrds } from "../../src/cli/install-crds.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import { isConflict, isNotFound, KubeClient, type KubeObject } from "../../src/runtime/client/client.ts";
 import { KubeApiError, type WatchEvent } from "../../src/runtime/client/raw.ts";

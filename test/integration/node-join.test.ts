@@ -3,20 +3,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CloudClient } from "../../plugins/virtual/src/client.ts";
-import { NodeSimulator } from "../../plugins/virtual/src/nodesim.ts";
+import { CloudClient } from "../../src/sim/cloud/client.ts";
+import { NodeSimulator } from "../../src/sim/node/nodesim.ts";
 import { substitutePlaceholders } from "../../src/bootstrap/placeholders.ts";
 import {
   deleteBootstrapToken,
   ensureBootstrapToken,
   tokenIdOf,
 } from "../../src/controllers/machine/bootstrap-token.ts";
-import { kubeletStateIn } from "../../src/localplane/kubelet-state.ts";
+import { kubeletStateIn } from "../../src/sim/node/kubelet-state.ts";
 import { KubeClient, type KubeObject } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { adminKubeConfig, eventually, failureStatus, tokenKubeConfig, uniqueName } from "../env/index.ts";
-import { nodeApi } from "../../src/localplane/node-api.ts";
-import { startVirtualCloud, type VirtualCloudProcess } from "../../src/localplane/virtual-cloud.ts";
+import { nodeApi } from "../../src/sim/node/node-api.ts";
+import { startVirtualCloud, type VirtualCloudProcess } from "../../src/sim/cloud/process.ts";
 import { validateUserData } from "../env/validators.ts";
 import { workerUserData } from "../env/worker-pool.ts";
 

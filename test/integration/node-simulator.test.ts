@@ -2,13 +2,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CloudClient } from "../../plugins/virtual/src/client.ts";
-import { type NodeCondition, NodeSimulator, type NodeStatus } from "../../plugins/virtual/src/nodesim.ts";
+import { CloudClient } from "../../src/sim/cloud/client.ts";
+import { type NodeCondition, NodeSimulator, type NodeStatus } from "../../src/sim/node/nodesim.ts";
 import { KubeClient, type KubeObject } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { adminKubeConfig, eventually, failureStatus, uniqueName } from "../env/index.ts";
-import { nodeApi } from "../../src/localplane/node-api.ts";
-import { startVirtualCloud, type VirtualCloudProcess } from "../../src/localplane/virtual-cloud.ts";
+import { nodeApi } from "../../src/sim/node/node-api.ts";
+import { startVirtualCloud, type VirtualCloudProcess } from "../../src/sim/cloud/process.ts";
 
 type Node = KubeObject & { spec?: { providerID?: string }; status?: NodeStatus };
 

@@ -6,8 +6,8 @@ import type { Machine, MachineClass } from "../../src/api/index.ts";
 import type { Driver, SecretData } from "../../src/driver/driver.ts";
 import { MachineError } from "../../src/driver/errors.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
-import { CloudClient } from "../../plugins/virtual/src/client.ts";
-import { startVirtualCloud, type VirtualCloudProcess } from "../../src/localplane/virtual-cloud.ts";
+import { CloudClient } from "../../src/sim/cloud/client.ts";
+import { startVirtualCloud, type VirtualCloudProcess } from "../../src/sim/cloud/process.ts";
 import { uniqueName } from "../env/index.ts";
 
 let dir: string;

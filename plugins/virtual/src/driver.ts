@@ -15,9 +15,8 @@ import type {
   SecretData,
 } from "sprout/driver";
 import { MachineError } from "sprout/driver";
-import { CloudCallError, CloudClient } from "./client.ts";
+import { CloudCallError, CloudClient, providerIdOf, type Vm, vmIdOf } from "sprout/sim/cloud";
 import { parseProviderSpec, type VirtualProviderSpec } from "./provider-spec.ts";
-import { providerIdOf, type Vm, vmIdOf } from "./types.ts";
 
 /** Tag holding the machine name; with the cluster tag it finds a cluster's VMs. */
 export const MACHINE_NAME_TAG = "sprout.gardener.cloud/machine";

@@ -1,5 +1,5 @@
 import { MachineError } from "sprout/driver";
-import { MACHINE_TYPES } from "./types.ts";
+import { MACHINE_TYPES } from "sprout/sim/cloud";
 
 /** MachineClass.providerSpec of the virtual cloud. */
 export interface VirtualProviderSpec {

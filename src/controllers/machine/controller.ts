@@ -1,3 +1,5 @@
+import { type NodeObject } from "../../api/core.ts";
+import { phaseOf } from "../../api/machine-state.ts";
 import { Finalizers, Labels } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
@@ -16,10 +18,10 @@ import type { MachineControllerConfig } from "./config.ts";
 import { type MachineWork, resolveWork, type SecretObject } from "./context.ts";
 import { createFlow } from "./create.ts";
 import { deletionFlow } from "./delete.ts";
-import type { FlowDeps, NodeObject } from "./deps.ts";
+import type { FlowDeps } from "./deps.ts";
 import { healthFlow } from "./health.ts";
 import { DEPLOYMENT_INDEX, ReplacementPermits } from "./replacements.ts";
-import { phaseOf, withOperation } from "./status.ts";
+import { withOperation } from "./status.ts";
 import { writeObject, writeStatus } from "./write.ts";
 
 type MachineObject = Machine & KubeObject;

@@ -1,3 +1,4 @@
+import { phaseOf } from "../../api/machine-state.ts";
 import {
   DELETION_MARKERS,
   DELETION_STEPS,
@@ -14,7 +15,8 @@ import { deleteBootstrapToken, tokenOwnerOf } from "./bootstrap-token.ts";
 import type { MachineWork } from "./context.ts";
 import type { FlowDeps } from "./deps.ts";
 import { drainStep } from "./drain-step.ts";
-import { type ConditionUpdate, phaseOf, withOperation } from "./status.ts";
+import type { StepOutcome } from "./step-outcome.ts";
+import { type ConditionUpdate, withOperation } from "./status.ts";
 import { writeObject, writeStatus } from "./write.ts";
 
 /** The step a deletion is at: status.deletionStep, else MCM's marker text, else the start. */
@@ -25,11 +27,6 @@ export function currentStep(machine: Machine): DeletionStep | undefined {
   const description = status?.lastOperation?.description ?? "";
   return DELETION_STEPS.find((step) => description.includes(DELETION_MARKERS[step]));
 }
-
-/** Outcome of one step: the next step, or a retry of this one after a delay. */
-export type StepOutcome =
-  | { readonly next: DeletionStep | "Done"; readonly note?: string }
-  | { readonly retryAfter: number; readonly note: string };
 
 /**
  * MCM's deletion order, one step per state stored in status (deletionStep and MCM's marker text), so
@@ -201,7 +198,7 @@ async function deleteNode(machine: Machine, deps: FlowDeps): Promise<StepOutcome
   if (deps.target) await deleteBootstrapToken(deps.target, tokenOwnerOf(machine));
   if (deps.target && nodeName) {
     const node = deps.nodes?.store.get(nodeName);
-    const finalizers = (node?.metadata?.finalizers as string[] | undefined) ?? [];
+    const finalizers = node?.metadata?.finalizers ?? [];
     if (finalizers.includes(Finalizers.node)) {
       await deps.target.patch(Resources.nodes, undefined, nodeName, {
         metadata: {

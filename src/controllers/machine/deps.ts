@@ -1,28 +1,12 @@
+import type { NodeObject } from "../../api/core.ts";
+
+export type { NodeObject } from "../../api/core.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import type { Informer } from "../../runtime/cache/informer.ts";
-import type { KubeClient, KubeObject } from "../../runtime/client/client.ts";
+import type { KubeClient } from "../../runtime/client/client.ts";
 import type { EventRecorder } from "../../runtime/events/recorder.ts";
 import type { MachineControllerConfig } from "./config.ts";
-
-/** A Node of the target cluster, as far as the machine controller reads it. */
-export type NodeObject = KubeObject & {
-  metadata?: KubeObject["metadata"] & { labels?: Record<string, string>; deletionTimestamp?: string };
-  spec?: {
-    providerID?: string;
-    unschedulable?: boolean;
-    taints?: { key: string; effect: string; value?: string }[];
-  };
-  status?: {
-    conditions?: {
-      type: string;
-      status: string;
-      reason?: string;
-      message?: string;
-      lastTransitionTime?: string;
-    }[];
-  };
-};
 
 /** What the machine controller's flows need from around them. */
 export interface FlowDeps {

@@ -1,11 +1,12 @@
+import { type NodeObject } from "../../api/core.ts";
 import { Labels } from "../../api/constants.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { KubeClient } from "../../runtime/client/client.ts";
 import { KubeApiError } from "../../runtime/client/raw.ts";
 import { Resources } from "../../runtime/client/resources.ts";
 import { evictDeadlineOf } from "./config.ts";
-import type { StepOutcome } from "./delete.ts";
-import type { FlowDeps, NodeObject } from "./deps.ts";
+import type { StepOutcome } from "./step-outcome.ts";
+import type { FlowDeps } from "./deps.ts";
 import { type Pod, usesVolumes, volumeState } from "./volumes.ts";
 
 /** How long a node may be NotReady or have a read-only filesystem before its drain is forced. */

@@ -1,12 +1,14 @@
+import { type NodeObject } from "../../api/core.ts";
+import { phaseOf, phaseSince } from "../../api/machine-state.ts";
 import { Annotations, Labels, SetEventReasons, Taints } from "../../api/constants.ts";
 import { formatDuration } from "../../api/duration.ts";
 import type { Machine, MachineStatus } from "../../api/v1alpha1/machine.ts";
 import type { Result } from "../../runtime/controller/controller.ts";
 import { deleteBootstrapToken, tokenOwnerOf } from "./bootstrap-token.ts";
 import { creationTimeoutOf, healthTimeoutOf, nodeConditionsOf } from "./config.ts";
-import type { FlowDeps, NodeObject } from "./deps.ts";
+import type { FlowDeps } from "./deps.ts";
 import { applyNodeTemplate } from "./node-template-guard.ts";
-import { type OperationUpdate, phaseOf, phaseSince, withConditions, withOperation } from "./status.ts";
+import { type OperationUpdate, withConditions, withOperation } from "./status.ts";
 import { writeObject, writeStatus } from "./write.ts";
 
 type NodeConditions = NonNullable<MachineStatus["conditions"]>;

@@ -1,8 +1,9 @@
+import { type NodeObject } from "../../api/core.ts";
 import { Annotations, Labels } from "../../api/constants.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import { deepEqual } from "../../runtime/client/patch.ts";
 import { Resources } from "../../runtime/client/resources.ts";
-import type { FlowDeps, NodeObject } from "./deps.ts";
+import type { FlowDeps } from "./deps.ts";
 
 type Taint = NonNullable<NonNullable<NodeObject["spec"]>["taints"]>[number];
 
@@ -27,9 +28,7 @@ function appliedOf(machine: Machine): Applied {
 
 /** The last applied template from the Node's annotation (MCM writes {metadata, spec} JSON). */
 function lastApplied(node: NodeObject): Applied {
-  const raw = (node.metadata?.annotations as Record<string, string> | undefined)?.[
-    Annotations.lastAppliedAnnoLabelsTaints
-  ];
+  const raw = node.metadata?.annotations?.[Annotations.lastAppliedAnnoLabelsTaints];
   try {
     const v = JSON.parse(raw ?? "{}") as {
       metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -87,7 +86,7 @@ export async function syncNodeTemplate(machine: Machine, node: NodeObject, deps:
   const meta = node.metadata ?? {};
   const desired = appliedOf(machine);
   const last = lastApplied(node);
-  const annotationsNow = (meta.annotations ?? {}) as Record<string, string>;
+  const annotationsNow = meta.annotations ?? {};
   const labels = mapPatch(meta.labels ?? {}, last.labels, {
     ...desired.labels,
     [Labels.nodeMachineName]: machine.metadata?.name ?? "",

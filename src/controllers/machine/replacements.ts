@@ -1,11 +1,11 @@
+import { resolveIntOrPercent } from "../../api/intorpercent.ts";
+import { phaseOf } from "../../api/machine-state.ts";
 import { Labels } from "../../api/constants.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineDeployment } from "../../api/v1alpha1/machinedeployment.ts";
 import type { ObjectStore } from "../../runtime/cache/store.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import type { KubeObject } from "../../runtime/client/client.ts";
-import { resolveIntOrPercent } from "../common/owners.ts";
-import { phaseOf } from "./status.ts";
 
 /** Index of machines by their deployment (the `name` label). */
 export const DEPLOYMENT_INDEX = "deployment";

@@ -4,10 +4,8 @@ import type {
   MachineOperationType,
   MachinePhase,
 } from "../../api/constants.ts";
+import { timestamp } from "../../api/time.ts";
 import type { Machine, MachineStatus } from "../../api/v1alpha1/machine.ts";
-
-/** metav1.Time as the apiserver writes it (second precision, UTC). */
-export const timestamp = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 
 export interface ConditionUpdate {
   readonly type: MachineConditionType;
@@ -87,11 +85,3 @@ export function withOperation(machine: Machine, update: OperationUpdate, now: nu
     },
   };
 }
-
-/** When the machine entered its current phase (ms), or undefined. */
-export function phaseSince(machine: Machine): number | undefined {
-  const t = machine.status?.currentStatus?.lastUpdateTime;
-  return t ? Date.parse(t) : undefined;
-}
-
-export const phaseOf = (machine: Machine): string => machine.status?.currentStatus?.phase ?? "";

@@ -1,8 +1,9 @@
+import { controllerRefOf } from "../../runtime/meta/owners.ts";
+import { phaseOf } from "../../api/machine-state.ts";
+import { timestamp } from "../../api/time.ts";
 import { Annotations, SetEventReasons } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
-import { phaseOf, timestamp } from "../machine/status.ts";
-import { controllerRefOf } from "../common/owners.ts";
 import type { DeployDeps, DeploymentObject, SetObject } from "./deps.ts";
 
 interface Entry {

@@ -1,4 +1,7 @@
-import { DeploymentConditions } from "../../api/constants.ts";
+import { DeploymentConditions, Finalizers } from "../../api/constants.ts";
+import { ensureFinalizer, removeFinalizer } from "../../runtime/client/finalizers.ts";
+import { controllerKeyOf, controllerRefOf } from "../../runtime/meta/owners.ts";
+import { type NodeObject } from "../../api/core.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Informer } from "../../runtime/cache/informer.ts";
 import { Indexers, objectKey } from "../../runtime/cache/store.ts";
@@ -8,12 +11,8 @@ import { Resources } from "../../runtime/client/resources.ts";
 import { Controller, type ReconcileContext, type Result } from "../../runtime/controller/controller.ts";
 import type { Manager } from "../../runtime/manager/manager.ts";
 import { selectorMatches } from "../../runtime/selector.ts";
-import { ensureFinalizer, removeFinalizer } from "../common/finalizers.ts";
-import { controllerKeyOf, controllerRefOf } from "../common/owners.ts";
-import type { NodeObject } from "../machine/deps.ts";
-import type { MachineObject } from "../machineset/deps.ts";
 import { processTriggerDeletion } from "./autoscaler.ts";
-import type { DeployDeps, DeploymentObject, SetObject } from "./deps.ts";
+import type { DeployDeps, DeploymentObject, MachineObject, SetObject } from "./deps.ts";
 import { clearRollout, markRollout } from "./nodes.ts";
 import { rollback } from "./rollback.ts";
 import { clearSelectorFailure, refuseDeployment } from "./selector-guard.ts";
@@ -109,7 +108,12 @@ export class MachineDeploymentController {
       .filter((s) => s.metadata?.namespace === cached.metadata?.namespace);
     if (cached.metadata?.deletionTimestamp) return this.#delete(cached, inNamespace);
     if (await refuseDeployment(cached, deps)) return { requeueAfter: this.#resyncMs };
-    const finalized = await ensureFinalizer(this.#deps.client, MachineResources.machineDeployments, cached);
+    const finalized = await ensureFinalizer(
+      this.#deps.client,
+      MachineResources.machineDeployments,
+      cached,
+      Finalizers.machineControllerManager,
+    );
     const d = await clearSelectorFailure(finalized, deps);
     const sets = await claimSets(d, inNamespace, deps);
     if (await processTriggerDeletion(d, sets, deps)) return { requeueAfter: FAST_REQUEUE_MS };
@@ -198,7 +202,12 @@ export class MachineDeploymentController {
       );
     }
     if (owned.length > 0) return { requeueAfter: 5_000 };
-    await removeFinalizer(this.#deps.client, MachineResources.machineDeployments, d);
+    await removeFinalizer(
+      this.#deps.client,
+      MachineResources.machineDeployments,
+      d,
+      Finalizers.machineControllerManager,
+    );
     return undefined;
   }
 }

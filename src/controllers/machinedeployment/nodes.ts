@@ -1,8 +1,8 @@
+import { type NodeObject } from "../../api/core.ts";
 import { Annotations, Labels, Taints } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import { Resources } from "../../runtime/client/resources.ts";
-import type { NodeObject } from "../machine/deps.ts";
 import type { DeployDeps, SetObject } from "./deps.ts";
 import { replicasOf } from "./sets.ts";
 
@@ -26,8 +26,7 @@ async function patchNode(node: NodeObject, patch: unknown, deps: DeployDeps): Pr
 
 const hasTaint = (n: NodeObject): boolean =>
   (n.spec?.taints ?? []).some((t) => t.key === Taints.preferNoSchedule);
-const annotationsOf = (n: NodeObject): Record<string, string> =>
-  (n.metadata?.annotations ?? {}) as Record<string, string>;
+const annotationsOf = (n: NodeObject): Record<string, string> => n.metadata?.annotations ?? {};
 
 const SCALE_DOWN_DISABLED = {
   [Annotations.scaleDownDisabled]: "true",

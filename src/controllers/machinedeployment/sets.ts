@@ -1,3 +1,5 @@
+import { controllerRefOf, controllerRefTo } from "../../runtime/meta/owners.ts";
+import { resolveIntOrPercent } from "../../api/intorpercent.ts";
 import {
   Annotations,
   API_VERSION,
@@ -10,7 +12,6 @@ import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
 import { isConflict } from "../../runtime/client/client.ts";
 import { mergePatch } from "../../runtime/client/patch.ts";
 import { selectorMatches } from "../../runtime/selector.ts";
-import { controllerRefOf, controllerRefTo, resolveIntOrPercent } from "../common/owners.ts";
 import type { DeployDeps, DeploymentObject, SetObject, SetsOf } from "./deps.ts";
 import { equalIgnoreHash, templateHash } from "./hash.ts";
 
@@ -65,7 +66,7 @@ export async function claimSets(
       selectorMatches(d.spec?.selector, s.metadata?.labels)
     ) {
       const meta = s.metadata ?? {};
-      const owners = [...(meta.ownerReferences ?? []), controllerRefTo("MachineDeployment", d)];
+      const owners = [...(meta.ownerReferences ?? []), controllerRefTo(API_VERSION, "MachineDeployment", d)];
       owned.push(
         await deps.client.patch<SetObject>(MachineResources.machineSets, meta.namespace, meta.name ?? "", {
           metadata: { ownerReferences: owners, resourceVersion: meta.resourceVersion },
@@ -205,7 +206,7 @@ function newSetFor(d: DeploymentObject, replicas: number, revision: string): Set
       namespace: dm.namespace ?? "",
       labels,
       annotations: { ...bookkeeping(d, true), [Annotations.revision]: revision },
-      ownerReferences: [controllerRefTo("MachineDeployment", d)],
+      ownerReferences: [controllerRefTo(API_VERSION, "MachineDeployment", d)],
     },
     spec: {
       replicas,

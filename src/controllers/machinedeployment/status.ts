@@ -1,9 +1,9 @@
+import { timestamp } from "../../api/time.ts";
 import { DeploymentConditions } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { MachineDeployment } from "../../api/v1alpha1/machinedeployment.ts";
 import { mergePatch } from "../../runtime/client/patch.ts";
 import { selectorString } from "../../runtime/selector.ts";
-import { timestamp } from "../machine/status.ts";
 import type { DeployDeps, DeploymentObject, SetObject } from "./deps.ts";
 import { availableOf, maxUnavailableOf, replicasOf, splitSets, sum } from "./sets.ts";
 

@@ -1,10 +1,10 @@
-import { UNROLLED_SPEC_FIELDS } from "../../api/constants.ts";
+import { controllerRefOf, controllerRefTo } from "../../runtime/meta/owners.ts";
+import { API_VERSION, UNROLLED_SPEC_FIELDS } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
 import { mergePatch } from "../../runtime/client/patch.ts";
 import { selectorMatches } from "../../runtime/selector.ts";
-import { controllerRefOf, controllerRefTo } from "../common/owners.ts";
 import type { SetDeps } from "./deps.ts";
 
 async function patchOwners(m: Machine, owners: Machine["metadata"], deps: SetDeps): Promise<Machine> {
@@ -58,7 +58,7 @@ export async function claimMachines(
   }
   if (orphans.length === 0 || set.metadata?.deletionTimestamp || !(await stillLive(set, deps))) return owned;
   for (const m of orphans) {
-    const owners = [...(m.metadata?.ownerReferences ?? []), controllerRefTo("MachineSet", set)];
+    const owners = [...(m.metadata?.ownerReferences ?? []), controllerRefTo(API_VERSION, "MachineSet", set)];
     owned.push(await patchOwners(m, { ownerReferences: owners }, deps));
   }
   return owned;

@@ -1,4 +1,7 @@
-import { MachineSetConditions, SetEventReasons } from "../../api/constants.ts";
+import { ensureFinalizer, removeFinalizer } from "../../runtime/client/finalizers.ts";
+import { controllerKeyOf, controllerRefOf } from "../../runtime/meta/owners.ts";
+import { phaseOf } from "../../api/machine-state.ts";
+import { Finalizers, MachineSetConditions, SetEventReasons } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
@@ -8,9 +11,6 @@ import { type Clock, realClock } from "../../runtime/clock.ts";
 import { Controller, type ReconcileContext, type Result } from "../../runtime/controller/controller.ts";
 import type { Manager } from "../../runtime/manager/manager.ts";
 import { selectorMatches } from "../../runtime/selector.ts";
-import { ensureFinalizer, removeFinalizer } from "../common/finalizers.ts";
-import { controllerKeyOf, controllerRefOf } from "../common/owners.ts";
-import { phaseOf } from "../machine/status.ts";
 import { claimMachines, propagateTemplate } from "./claim.ts";
 import type { MachineObject, MachineSetObject, SetDeps } from "./deps.ts";
 import { Expectations } from "./expectations.ts";
@@ -93,7 +93,12 @@ export class MachineSetController {
       await refuseSet(cached, mine, problem, this.#deps);
       return { requeueAfter: this.#resyncMs };
     }
-    const set = await ensureFinalizer(this.#deps.client, MachineResources.machineSets, cached);
+    const set = await ensureFinalizer(
+      this.#deps.client,
+      MachineResources.machineSets,
+      cached,
+      Finalizers.machineControllerManager,
+    );
     const owned = await propagateTemplate(set, await claimMachines(set, all, this.#deps), this.#deps);
     const byName = new Map(all.map((m) => [m.metadata?.name ?? "", m]));
     const now = this.#deps.clock.now();
@@ -152,7 +157,12 @@ export class MachineSetController {
     const live = owned.filter((m) => !m.metadata?.deletionTimestamp);
     if (live.length > 0) await deleteMachines(live, this.#deps);
     if (owned.length > 0) return { requeueAfter: 5_000 };
-    await removeFinalizer(this.#deps.client, MachineResources.machineSets, set);
+    await removeFinalizer(
+      this.#deps.client,
+      MachineResources.machineSets,
+      set,
+      Finalizers.machineControllerManager,
+    );
     return undefined;
   }
 }

@@ -1,3 +1,6 @@
+import { controllerRefTo } from "../../runtime/meta/owners.ts";
+import { mapLimit } from "../../runtime/meta/map-limit.ts";
+import { phaseOf } from "../../api/machine-state.ts";
 import {
   API_VERSION,
   Annotations,
@@ -10,8 +13,6 @@ import {
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
-import { controllerRefTo, mapLimit } from "../common/owners.ts";
-import { phaseOf } from "../machine/status.ts";
 import type { SetDeps } from "./deps.ts";
 
 const annotation = (m: Machine, key: string): string | undefined => m.metadata?.annotations?.[key];
@@ -95,7 +96,7 @@ export function machineFor(set: MachineSet): Machine {
         ...template.metadata?.annotations,
         ...(timeout ? { [Annotations.effectiveCreationTimeout]: timeout } : {}),
       },
-      ownerReferences: [controllerRefTo("MachineSet", set)],
+      ownerReferences: [controllerRefTo(API_VERSION, "MachineSet", set)],
     },
     spec: {
       ...(template.spec ?? { class: { kind: "MachineClass", name: "" } }),

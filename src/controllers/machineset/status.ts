@@ -1,11 +1,11 @@
+import { readinessOf } from "../../api/machine-state.ts";
+import { timestamp } from "../../api/time.ts";
 import { Annotations, type MachineSetConditions, PRESERVE_VALUES } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
 import { mergePatch } from "../../runtime/client/patch.ts";
 import { selectorString } from "../../runtime/selector.ts";
-import { readinessOf } from "../common/availability.ts";
-import { timestamp } from "../machine/status.ts";
 import type { SetDeps } from "./deps.ts";
 
 type SetStatus = NonNullable<MachineSet["status"]>;

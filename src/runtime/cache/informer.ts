@@ -5,15 +5,15 @@ import { KubeApiError, type WatchEvent } from "../client/raw.ts";
 import type { ResourceRef } from "../client/resources.ts";
 import type { RuntimeMetrics } from "../metrics/metrics.ts";
 import { Backoff } from "./backoff.ts";
-import { type IndexErrorHandler, ObjectStore } from "./store.ts";
+import { type IndexErrorHandler, type Indexer, ObjectStore } from "./store.ts";
+
+export type { Indexer } from "./store.ts";
 
 export interface EventHandler<T> {
   add?(obj: T): void;
   update?(oldObj: T, newObj: T): void;
   delete?(obj: T): void;
 }
-
-export type Indexer<T> = (obj: T) => readonly string[];
 
 export interface InformerOptions<T> {
   readonly client: KubeClient;

@@ -1,5 +1,7 @@
 import type { KubeObject } from "../client/client.ts";
-import type { Indexer } from "./informer.ts";
+
+/** Index values of an object (e.g. its owner's uid); an object may have several. */
+export type Indexer<T> = (obj: T) => readonly string[];
 
 /** namespace/name, or name for cluster-scoped objects. */
 export function objectKey(obj: KubeObject): string {

@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { repoRoot } from "./cache.ts";
-import { httpOk } from "./http.ts";
-import { freePort } from "./ports.ts";
-import { LoopbackServer, ManagedProcess } from "./processes.ts";
+import { repoRoot } from "../../localplane/cache.ts";
+import { httpOk } from "../../localplane/http.ts";
+import { freePort } from "../../localplane/ports.ts";
+import { LoopbackServer, ManagedProcess } from "../../localplane/processes.ts";
 
 export type VirtualCloudProcess = LoopbackServer;
 
@@ -17,7 +17,7 @@ export async function startVirtualCloud(
     name: "virtual-cloud",
     command: process.execPath,
     args: [
-      join(repoRoot, "plugins", "virtual", "src", "server-main.ts"),
+      join(repoRoot, "src", "sim", "cloud", "server-main.ts"),
       "--port",
       String(p),
       "--state-file",

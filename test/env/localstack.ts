@@ -1,9 +1,9 @@
 import { join } from "node:path";
-import { httpOk } from "./http.ts";
-import { freePort, portIsFree } from "./ports.ts";
-import { LoopbackServer, ManagedProcess } from "./processes.ts";
-import type { Progress } from "./progress.ts";
-import { run } from "./tools.ts";
+import { httpOk } from "../../src/localplane/http.ts";
+import { freePort, portIsFree } from "../../src/localplane/ports.ts";
+import { LoopbackServer, ManagedProcess } from "../../src/localplane/processes.ts";
+import type { Progress } from "../../src/localplane/progress.ts";
+import { run } from "../../src/localplane/tools.ts";
 import { ensureVenv, PIP_QUIET } from "./venv.ts";
 
 /**

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig } from "@kubernetes/client-node";
-import type { NodeCredentials, TlsBootstrapInput } from "../../plugins/virtual/src/nodesim.ts";
-import { KubeClient, type KubeObject } from "../runtime/client/client.ts";
-import type { ResourceRef } from "../runtime/client/resources.ts";
-import { run } from "./tools.ts";
+import type { NodeCredentials, TlsBootstrapInput } from "./nodesim.ts";
+import { KubeClient, type KubeObject } from "../../runtime/client/client.ts";
+import type { ResourceRef } from "../../runtime/client/resources.ts";
+import { run } from "../../localplane/tools.ts";
 
 /**
  * A kubelet's TLS bootstrap (k8s.io/kubelet certificate bootstrap) against a real apiserver: with

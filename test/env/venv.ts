@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { cacheDir } from "./cache.ts";
-import { withFileLock } from "./lock.ts";
-import { type Progress, stderrProgress } from "./progress.ts";
-import { run } from "./tools.ts";
+import { cacheDir } from "../../src/localplane/cache.ts";
+import { withFileLock } from "../../src/localplane/lock.ts";
+import { type Progress, stderrProgress } from "../../src/localplane/progress.ts";
+import { run } from "../../src/localplane/tools.ts";
 
 /**
  * A Python virtualenv in the cache, made once (under a file lock, so parallel runs wait for one

@@ -1,5 +1,13 @@
-import type { Machine } from "../../api/v1alpha1/machine.ts";
-import { phaseOf, phaseSince } from "../machine/status.ts";
+import type { Machine } from "./v1alpha1/machine.ts";
+
+/** The machine's phase, or "" before it has one. */
+export const phaseOf = (machine: Machine): string => machine.status?.currentStatus?.phase ?? "";
+
+/** When the machine entered its current phase (ms), or undefined. */
+export function phaseSince(machine: Machine): number | undefined {
+  const t = machine.status?.currentStatus?.lastUpdateTime;
+  return t ? Date.parse(t) : undefined;
+}
 
 export interface Readiness {
   /** Phase Running. */

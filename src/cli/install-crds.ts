@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient } from "../runtime/client/client.ts";
-import { crds } from "./crd.ts";
+import { crds } from "../api/crd.ts";
 
 const customResourceDefinitions = {
   group: "apiextensions.k8s.io",

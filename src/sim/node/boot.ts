@@ -1,4 +1,4 @@
-import { type NodeJoin, nodeJoinOf, readUserData } from "sprout/bootstrap";
+import { type NodeJoin, nodeJoinOf, readUserData } from "../../bootstrap/index.ts";
 
 const stamp = (): string => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 

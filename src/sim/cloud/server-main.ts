@@ -1,6 +1,6 @@
 /**
  * The virtual cloud as its own process:
- *   node plugins/virtual/src/server-main.ts --port 0 --state-file vms.json [--token T]
+ *   node src/sim/cloud/server-main.ts --port 0 --state-file vms.json [--token T]
  *     [--create-latency-ms N] [--delete-latency-ms N] [--failure-rate F] [--throttle-rate F]
  *     [--lost-answer-rate F] [--quota N]
  * Prints {"endpoint": "http://127.0.0.1:<port>"} on stdout once it listens.

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import type { NodeApi, NodeCredentials, NodeStatus, SimNode } from "../../plugins/virtual/src/nodesim.ts";
-import { isConflict, KubeClient } from "../runtime/client/client.ts";
-import { Resources } from "../runtime/client/resources.ts";
+import type { NodeApi, NodeCredentials, NodeStatus, SimNode } from "./nodesim.ts";
+import { isConflict, KubeClient } from "../../runtime/client/client.ts";
+import { Resources } from "../../runtime/client/resources.ts";
 import { kubeConfigFor, kubeletTlsBootstrap } from "./kubelet-tls.ts";
 
 /** The server and CA of a client's current cluster. */

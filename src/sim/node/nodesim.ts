@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import type { NodeJoin, NodeTaint } from "sprout/bootstrap";
+import type { NodeJoin, NodeTaint } from "../../bootstrap/index.ts";
 import { bootFromUserData } from "./boot.ts";
-import { MACHINE_TYPES, providerIdOf, type VmState } from "./types.ts";
+import { MACHINE_TYPES, providerIdOf, type VmState } from "../cloud/types.ts";
 
 /** A Node as the simulator writes it (core/v1 subset). */
 export interface SimNode {
