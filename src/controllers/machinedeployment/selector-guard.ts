@@ -1,6 +1,6 @@
 import { MachineSetConditions } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
-import { selectorProblem } from "../machineset/selector-guard.ts";
+import { selectorProblem } from "../../runtime/selector-problem.ts";
 import type { DeployDeps, DeploymentObject } from "./deps.ts";
 import { conditionOf, setCondition, writeDeploymentStatus } from "./status.ts";
 
