@@ -1,7 +1,6 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudClient } from "../../src/sim/cloud/client.ts";
 import { NodeSimulator } from "../../src/sim/node/nodesim.ts";
@@ -137,9 +136,13 @@ describe("a VM whose token the apiserver refuses never becomes a Node", () => {
   const failsToJoin = async (name: string, reason: RegExp): Promise<void> => {
     await eventually(() => expect(sim.bootLog(name).join("\n")).toMatch(reason), { timeoutMs: 20_000 });
     // It keeps trying, as a kubelet restarting does, and keeps failing.
-    await sleep(1500);
+    await eventually(
+      () => expect(sim.bootLog(name).filter((l) => reason.test(l)).length).toBeGreaterThan(1),
+      {
+        timeoutMs: 20_000,
+      },
+    );
     expect(await nodeGone(name)).toBe(404);
-    expect(sim.bootLog(name).filter((l) => reason.test(l)).length).toBeGreaterThan(1);
     expect(errors.some((e) => e.includes(`node ${name} cannot join`))).toBe(true);
   };
 

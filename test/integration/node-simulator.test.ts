@@ -83,9 +83,21 @@ describe("node simulator", () => {
     await eventually(() => client.get<Node>(Resources.nodes, undefined, name), { timeoutMs: 10_000 });
     await sim.vanish(name);
     expect(await failureStatus(client.get(Resources.nodes, undefined, name))).toBe(404);
-    await new Promise((r) => setTimeout(r, 1500));
+    // A fence: a VM created after the vanish registers and renews its Lease a second time, so the
+    // simulator has read the VM feed past the vanish and gone through all its nodes since.
+    const fence = uniqueName("fence");
+    const fenceVm = await vms.createVm({ name: fence, zone: "zone-a", machineType: "small", tags: {} });
+    const renewTime = async (): Promise<string | undefined> =>
+      ((await client.get(Resources.leases, "kube-node-lease", fence)).spec as { renewTime?: string })
+        .renewTime;
+    const firstRenew = await eventually(renewTime, { timeoutMs: 10_000 });
+    await eventually(async () => expect(await renewTime()).not.toBe(firstRenew), { timeoutMs: 10_000 });
     expect(await failureStatus(client.get(Resources.nodes, undefined, name))).toBe(404);
     expect(sim.nodeNames).not.toContain(name);
     expect(errors).toEqual([]);
+    await vms.deleteVm(fenceVm.id);
+    await eventually(async () =>
+      expect(await failureStatus(client.get(Resources.nodes, undefined, fence))).toBe(404),
+    );
   });
 });
