@@ -264,6 +264,8 @@ export const PRESERVE_VALUES = ["now", "when-failed", "auto-preserved"] as const
 export const MachineEventReasons = {
   /** The target's apiserver refused spec.nodeTemplate on the Node (invalid label key, taint effect). */
   nodeTemplateRefused: "NodeTemplateRefused",
+  /** A spec timeout the controller ignores (negative, zero where zero is harmful, unparsable). */
+  invalidTimeout: "InvalidTimeout",
 } as const;
 
 /** Reasons of the Events the MachineSet and MachineDeployment controllers record. */

@@ -187,6 +187,8 @@ const oneWarning = (name: string, reason: string) => {
 };
 /** Machines whose node template the Node refused; at the end each still has one such Event. */
 const refused: string[] = [];
+/** Machines with timeouts the controller ignores; at the end each still has one such Event. */
+const invalidTimeouts: string[] = [];
 /** Objects that got their one Warning; at the end each still has exactly that one. */
 const warned: [string, string][] = [];
 
@@ -337,7 +339,30 @@ describe("hostile input to a running sprout", () => {
         refused.push(name);
       },
     );
-    it.todo("a negative healthTimeout or creationTimeout: the controller's default applies, with one Event");
+    it("a Machine with negative creation and health timeouts: the flags apply, one Warning Event", async () => {
+      const name = uniqueName("negative");
+      budget += 1;
+      await storeLoosely(client.kubeConfig, "Machine", () =>
+        client.create(MachineResources.machines, {
+          apiVersion: API_VERSION,
+          ...machine({ creationTimeout: "-5m", healthTimeout: "-1s" }),
+          metadata: { name, namespace: ns },
+        }),
+      );
+      // A negative creation timeout would mint an expired bootstrap token: the machine would never join.
+      await eventually(
+        async () => {
+          const m = await client.get<Machine>(MachineResources.machines, ns, name);
+          expect(m.status?.currentStatus?.phase).toBe("Running");
+          const warnings = (await eventsOf(name)).filter(
+            (e) => e.reason === MachineEventReasons.invalidTimeout,
+          );
+          expect(warnings.map((e) => e.type)).toEqual(["Warning"]);
+        },
+        { timeoutMs: 60_000 },
+      );
+      invalidTimeouts.push(name);
+    });
   });
 
   it("stayed healthy, ran nothing away and deleted nothing", async () => {
@@ -353,6 +378,12 @@ describe("hostile input to a running sprout", () => {
         .sort(),
     ).toEqual(before);
     expect(runningLive(after)).toHaveLength(REPLICAS);
+    for (const name of invalidTimeouts) {
+      const reasons = (await eventsOf(name)).map((e) => e.reason);
+      expect(reasons.filter((r) => r === MachineEventReasons.invalidTimeout)).toHaveLength(1);
+      const m = await client.get<Machine>(MachineResources.machines, ns, name);
+      expect(m.status?.currentStatus?.phase).toBe("Running");
+    }
     for (const name of refused) {
       const reasons = (await eventsOf(name)).map((e) => e.reason);
       expect(reasons.filter((r) => r === MachineEventReasons.nodeTemplateRefused)).toHaveLength(1);

@@ -4,6 +4,8 @@ import {
   creationTimeoutOf,
   defaultMachineControllerConfig,
   evictDeadlineOf,
+  healthTimeoutOf,
+  invalidTimeouts,
   nodeConditionsOf,
 } from "./config.ts";
 import { isHealthy } from "./health.ts";
@@ -23,6 +25,23 @@ describe("per-machine settings", () => {
       { "node.machine.sapcloud.io/effective-creation-timeout": "30m" },
     );
     expect(creationTimeoutOf(annotated, config)).toBe(30 * 60_000);
+  });
+
+  it("ignores a stored timeout that is negative, zero where zero is harmful, or unparsable, and says so", () => {
+    const bad = machine({ creationTimeout: "-5m", healthTimeout: "0s", drainTimeout: "soon" });
+    expect(creationTimeoutOf(bad, config)).toBe(config.creationTimeoutMs);
+    expect(healthTimeoutOf(bad, config)).toBe(config.healthTimeoutMs);
+    expect(evictDeadlineOf(bad, config)).toBe(
+      Math.min(config.drainTimeoutMs, config.maxEvictRetries * 20_000),
+    );
+    expect(invalidTimeouts(bad)).toEqual([
+      'spec.creationTimeout "-5m" is not a duration greater than zero; --machine-creation-timeout applies instead',
+      'spec.healthTimeout "0s" is not a duration greater than zero; --machine-health-timeout applies instead',
+      'spec.drainTimeout "soon" is not a duration of zero or more; --machine-drain-timeout applies instead',
+    ]);
+    expect(
+      invalidTimeouts(machine({ creationTimeout: "5m", healthTimeout: "1s", drainTimeout: "0" })),
+    ).toEqual([]);
   });
 
   it("forces a drain after the drain timeout or maxEvictRetries × 20 s, whichever is first", () => {

@@ -46,26 +46,49 @@ export const defaultMachineControllerConfig = (namespace: string): MachineContro
   pendingRecheckMs: 60_000,
 });
 
-const durationOr = (text: string | undefined, fallback: number): number => {
+/**
+ * A duration from the spec, or the fallback when it is unset, unparsable or below `min` (objects
+ * stored before admission checked durations can hold "-1s"; a negative creation timeout would mint
+ * an expired bootstrap token). invalidTimeouts() names such values so they are reported.
+ */
+const durationOr = (text: string | undefined, fallback: number, min = 0): number => {
   if (!text) return fallback;
   try {
-    return parseDuration(text);
+    const ms = parseDuration(text);
+    return ms < min ? fallback : ms;
   } catch {
     return fallback;
   }
 };
 
+/** Spec timeouts and the least value each may have: zero for a drain, more for the others. */
+const TIMEOUT_FIELDS = [
+  ["creationTimeout", "machine-creation-timeout", 1],
+  ["healthTimeout", "machine-health-timeout", 1],
+  ["drainTimeout", "machine-drain-timeout", 0],
+] as const;
+
 /** The creation timeout of a machine: the effective-creation-timeout annotation, spec, then flag. */
 export function creationTimeoutOf(machine: Machine, config: MachineControllerConfig): number {
   const annotated = machine.metadata?.annotations?.[Annotations.effectiveCreationTimeout];
-  return durationOr(annotated, durationOr(machine.spec.creationTimeout, config.creationTimeoutMs));
+  return durationOr(annotated, durationOr(machine.spec.creationTimeout, config.creationTimeoutMs, 1), 1);
 }
 
 export const healthTimeoutOf = (m: Machine, c: MachineControllerConfig): number =>
-  durationOr(m.spec.healthTimeout, c.healthTimeoutMs);
+  durationOr(m.spec.healthTimeout, c.healthTimeoutMs, 1);
+
+/** One line per spec timeout the controller ignores (the flag's value applies instead). */
+export function invalidTimeouts(m: Machine): string[] {
+  return TIMEOUT_FIELDS.flatMap(([field, flag, min]) => {
+    const text = m.spec[field];
+    if (!text || !Number.isNaN(durationOr(text, Number.NaN, min))) return [];
+    const what = min > 0 ? "a duration greater than zero" : "a duration of zero or more";
+    return [`spec.${field} "${text}" is not ${what}; --${flag} applies instead`];
+  });
+}
 
 export const drainTimeoutOf = (m: Machine, c: MachineControllerConfig): number =>
-  durationOr(m.spec.drainTimeout, c.drainTimeoutMs);
+  durationOr(m.spec.drainTimeout, c.drainTimeoutMs, 0);
 
 export const nodeConditionsOf = (m: Machine, c: MachineControllerConfig): readonly string[] =>
   m.spec.nodeConditions

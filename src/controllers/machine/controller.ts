@@ -1,6 +1,6 @@
 import { type NodeObject } from "../../api/core.ts";
 import { phaseOf } from "../../api/machine-state.ts";
-import { Finalizers, Labels } from "../../api/constants.ts";
+import { Finalizers, Labels, MachineEventReasons } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineClass } from "../../api/v1alpha1/machineclass.ts";
@@ -14,7 +14,7 @@ import { isNotFound, type KubeClient, type KubeObject } from "../../runtime/clie
 import { Resources } from "../../runtime/client/resources.ts";
 import { Controller, type ReconcileContext, type Result } from "../../runtime/controller/controller.ts";
 import type { Manager } from "../../runtime/manager/manager.ts";
-import type { MachineControllerConfig } from "./config.ts";
+import { invalidTimeouts, type MachineControllerConfig } from "./config.ts";
 import { type MachineWork, resolveWork, type SecretObject } from "./context.ts";
 import { createFlow } from "./create.ts";
 import { deletionFlow } from "./delete.ts";
@@ -131,6 +131,12 @@ export class MachineController {
       return undefined;
     }
     machine = await this.#ensureFinalizer(machine);
+    const ignored = invalidTimeouts(machine);
+    if (ignored.length > 0) {
+      // Stored before admission checked durations; the Event recorder counts the repeats.
+      const reason = MachineEventReasons.invalidTimeout;
+      await this.#flow.events.record(machine, "Warning", reason, "Create", ignored.join("; "));
+    }
     const work = await this.#work(machine, ctx.signal);
     if (!work) return { requeueAfter: this.#deps.config.mediumRetryMs };
     const phase = phaseOf(machine);
