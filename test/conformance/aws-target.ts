@@ -36,13 +36,17 @@ export interface AwsConformance {
 }
 
 export const REGION = "eu-west-1";
+/** DescribeInstances' smallest page: listing a cluster of 11 instances takes 3 pages. */
+const PAGE_SIZE = 5;
 export const USER_DATA = "#cloud-config\nruncmd:\n- echo joined by sprout\n";
 
 /** Sets up the emulated world, the fault proxy in front of the emulator and the plugin as the registry loads it. */
 export async function awsConformance(backend: AwsBackend): Promise<AwsConformance> {
   const world = await prepareEc2World(backend.endpoint, REGION);
   const proxy = await Ec2FaultProxy.start(backend.endpoint);
-  const registry = new DriverRegistry({ context: { env: { AWS_ENDPOINT_URL_EC2: proxy.endpoint } } });
+  const registry = new DriverRegistry({
+    context: { env: { AWS_ENDPOINT_URL_EC2: proxy.endpoint, SPROUT_AWS_PAGE_SIZE: String(PAGE_SIZE) } },
+  });
   const driver = await registry.driverFor("AWS");
   const unreachable = await new DriverRegistry({
     context: { env: { AWS_ENDPOINT_URL_EC2: "http://127.0.0.1:9" } },
@@ -228,6 +232,8 @@ export async function awsConformance(backend: AwsBackend): Promise<AwsConformanc
       expected: ["vol-0a1b2c3d4e5f60718", "vol-0badc0ffee0000001", "vol-0badc0ffee0000002"],
     },
     errorCases,
+    listPageSize: PAGE_SIZE,
+    listPages: () => Promise.resolve(proxy.calls("DescribeInstances")),
   };
 
   return {

@@ -34,6 +34,10 @@ export interface ConformanceTarget {
   };
   /** How to make the driver fail with each code it can return. */
   readonly errorCases: readonly ErrorCase[];
+  /** The page size the driver under test lists with (set small, so paging is exercised). */
+  readonly listPageSize: number;
+  /** List page requests the backend has answered so far. */
+  listPages(): Promise<number>;
 }
 
 export interface ErrorCase {
@@ -154,6 +158,19 @@ export function driverConformance(target: () => ConformanceTarget): void {
       ).machineList;
       expect(after.size).toBe(3);
       expect(after.has(created[1]?.providerID ?? "")).toBe(false);
+    });
+
+    it("lists a cluster whose VMs fill several pages, following every page", async () => {
+      const paged = uniqueName("paged");
+      const count = t().listPageSize * 2 + 1;
+      const names = Array.from({ length: count }, (_, i) => `${paged}-${i}`);
+      for (const name of names) await t().strayVm(paged, name);
+      const before = await t().listPages();
+      const listed = (
+        await t().driver.listMachines({ machineClass: t().machineClass(paged), secret: t().secret })
+      ).machineList;
+      expect([...listed.values()].sort()).toEqual([...names].sort());
+      expect((await t().listPages()) - before).toBeGreaterThanOrEqual(3);
     });
 
     it("never makes two VMs for 20 parallel creates of one machine", async () => {

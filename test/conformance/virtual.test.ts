@@ -30,7 +30,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "sprout-conformance-"));
   cloud = await startVirtualCloud(dir, ["--token", TOKEN]);
   const admin = new CloudClient(cloud.endpoint, TOKEN);
-  const env = { SPROUT_VIRTUAL_CLOUD_ENDPOINT: cloud.endpoint };
+  const env = { SPROUT_VIRTUAL_CLOUD_ENDPOINT: cloud.endpoint, SPROUT_VIRTUAL_CLOUD_PAGE_SIZE: "4" };
   const driver = await new DriverRegistry({ context: { env } }).driverFor("virtual");
   const secret: SecretData = {
     userData: Buffer.from("#cloud-config\n"),
@@ -82,6 +82,8 @@ beforeAll(async () => {
       ],
       expected: ["vol-1"],
     },
+    listPageSize: 4,
+    listPages: async () => (await admin.stats()).listPages,
     errorCases: [
       {
         what: "a bad providerSpec",

@@ -35,6 +35,7 @@ interface Context {
   readonly ec2: Ec2Port;
   readonly cluster: string;
   readonly role: string;
+  readonly signal: AbortSignal | undefined;
 }
 
 const nameOf = (machine: Machine): string => machine.metadata?.name ?? "";
@@ -74,14 +75,14 @@ export class AwsDriver implements Driver {
     this.#clients.destroy();
   }
 
-  #context(machineClass: MachineClass, secret: SecretData): Context {
-    const spec = parseProviderSpec(machineClass.providerSpec);
-    const ec2 = this.#clients.get(spec.region, credentialsOf(secret));
-    return { spec, ec2, ...clusterTags(spec) };
+  #context(req: { machineClass: MachineClass; secret: SecretData; signal?: AbortSignal }): Context {
+    const spec = parseProviderSpec(req.machineClass.providerSpec);
+    const ec2 = this.#clients.get(spec.region, credentialsOf(req.secret)).withSignal(req.signal);
+    return { spec, ec2, signal: req.signal, ...clusterTags(spec) };
   }
 
   async createMachine(req: CreateMachineRequest): Promise<CreateMachineResponse> {
-    const ctx = this.#context(req.machineClass, req.secret);
+    const ctx = this.#context(req);
     const name = nameOf(req.machine);
     const userData = req.secret[SecretKeys.userData];
     if (!userData) {
@@ -114,7 +115,7 @@ export class AwsDriver implements Driver {
         let instance = await ctx.ec2.runInstance(input(""));
         // A token is remembered by EC2 after its instance terminated: ask again with a new one.
         if (isGone(instance)) instance = await ctx.ec2.runInstance(input(instance.InstanceId ?? ""));
-        return answer(await confirm(ctx.ec2, instance.InstanceId ?? ""));
+        return answer(await confirm(ctx, instance.InstanceId ?? ""));
       } catch (err) {
         throw toMachineError(err, `creating an instance for machine ${name}`);
       }
@@ -122,7 +123,7 @@ export class AwsDriver implements Driver {
   }
 
   async initializeMachine(req: InitializeMachineRequest): Promise<InitializeMachineResponse> {
-    const ctx = this.#context(req.machineClass, req.secret);
+    const ctx = this.#context(req);
     if (ctx.spec.srcAndDstChecksEnabled !== false) {
       throw new MachineError("Unimplemented", "nothing to set up after create");
     }
@@ -137,7 +138,7 @@ export class AwsDriver implements Driver {
   }
 
   async deleteMachine(req: DeleteMachineRequest): Promise<DeleteMachineResponse> {
-    const ctx = this.#context(req.machineClass, req.secret);
+    const ctx = this.#context(req);
     const name = nameOf(req.machine);
     try {
       // The providerID's instance and any other that carries the machine's tags (a create whose
@@ -151,7 +152,7 @@ export class AwsDriver implements Driver {
       await ctx.ec2.terminateInstances(ids).catch((err: unknown) => {
         if (awsCodeOf(err) !== "InvalidInstanceID.NotFound") throw err;
       });
-      await confirmTerminating(ctx.ec2, ids);
+      await confirmTerminating(ctx, ids);
       return {};
     } catch (err) {
       throw toMachineError(err, `terminating the instance of machine ${name}`);
@@ -159,7 +160,7 @@ export class AwsDriver implements Driver {
   }
 
   async getMachineStatus(req: GetMachineStatusRequest): Promise<GetMachineStatusResponse> {
-    const ctx = this.#context(req.machineClass, req.secret);
+    const ctx = this.#context(req);
     const instance = await this.#one(ctx, req.machine).catch((err: unknown) => {
       throw toMachineError(err, `looking up the instance of machine ${nameOf(req.machine)}`);
     });
@@ -173,7 +174,7 @@ export class AwsDriver implements Driver {
   }
 
   async listMachines(req: ListMachinesRequest): Promise<ListMachinesResponse> {
-    const ctx = this.#context(req.machineClass, req.secret);
+    const ctx = this.#context(req);
     try {
       const instances = await this.#ofCluster(ctx);
       return {
@@ -265,7 +266,7 @@ function answer(instance: Instance): CreateMachineResponse {
 }
 
 /** Waits until a new instance is visible to DescribeInstances (EC2 is eventually consistent). */
-async function confirm(ec2: Ec2Port, instanceId: string): Promise<Instance> {
+async function confirm({ ec2, signal }: Context, instanceId: string): Promise<Instance> {
   return withBackoff(
     async () => {
       const [instance] = await ec2.describeInstances({ instanceIds: [instanceId] });
@@ -273,12 +274,12 @@ async function confirm(ec2: Ec2Port, instanceId: string): Promise<Instance> {
       return instance;
     },
     (err) => err instanceof MachineError || awsCodeOf(err) === "InvalidInstanceID.NotFound",
-    { maxAttempts: 8, baseDelayMs: 250 },
+    { maxAttempts: 8, baseDelayMs: 250, signal },
   );
 }
 
 /** Waits until EC2 reports every instance shutting down or terminated. */
-async function confirmTerminating(ec2: Ec2Port, ids: string[]): Promise<void> {
+async function confirmTerminating({ ec2, signal }: Context, ids: string[]): Promise<void> {
   await withBackoff(
     async () => {
       const described = await ec2.describeInstances({ instanceIds: ids }).catch((err: unknown) => {
@@ -292,6 +293,6 @@ async function confirmTerminating(ec2: Ec2Port, ids: string[]): Promise<void> {
       }
     },
     (err) => err instanceof MachineError,
-    { maxAttempts: 6, baseDelayMs: 250 },
+    { maxAttempts: 6, baseDelayMs: 250, signal },
   );
 }

@@ -10,7 +10,12 @@ const plugin: DriverPlugin = {
   name: "aws",
   create: (ctx) => {
     const endpoint = ctx.env.AWS_ENDPOINT_URL_EC2 ?? ctx.env.AWS_ENDPOINT_URL;
-    return new AwsDriver(endpoint ? { endpoint } : {});
+    const pageSize = Number(ctx.env.SPROUT_AWS_PAGE_SIZE ?? "") || undefined;
+    return new AwsDriver({
+      metrics: ctx.metrics,
+      ...(endpoint ? { endpoint } : {}),
+      ...(pageSize ? { pageSize } : {}),
+    });
   },
 };
 export default plugin;

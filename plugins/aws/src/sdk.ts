@@ -12,6 +12,7 @@ import {
   type RunInstancesCommandInput,
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
+import type { CloudApiMetrics } from "sprout/driver";
 import type { AwsCredentials } from "./credentials.ts";
 import { isThrottling, isTransient } from "./errors.ts";
 
@@ -25,7 +26,12 @@ export interface Ec2Port {
   runInstance(input: RunInstancesCommandInput): Promise<Instance>;
   terminateInstances(instanceIds: string[]): Promise<void>;
   disableSourceDestCheck(instanceId: string): Promise<void>;
+  /** The same port with every request (and every backoff wait) aborted by `signal`. */
+  withSignal(signal: AbortSignal | undefined): Ec2Port;
 }
+
+/** The metrics service label of every EC2 request, as MCM's AWS provider reports it. */
+export const EC2_SERVICE = "ec2";
 
 export interface Ec2Options {
   /** Endpoint override (moto, LocalStack); else the SDK's resolution for the region. */
@@ -34,32 +40,51 @@ export interface Ec2Options {
   readonly maxAttempts?: number;
   /** First backoff delay; it doubles per attempt, with full jitter. Default 250 ms. */
   readonly baseDelayMs?: number;
+  /** DescribeInstances page size (5–1000) when filtering by tags. Default 1000. */
+  readonly pageSize?: number;
+  /** Where each EC2 request is counted (mcm_cloud_api_requests_total, service "ec2"). */
+  readonly metrics?: CloudApiMetrics;
 }
 
 /** Retries fn while `retryable` says so, with exponential backoff and full jitter. */
 export async function withBackoff<T>(
   fn: () => Promise<T>,
   retryable: (err: unknown) => boolean,
-  opts: { maxAttempts: number; baseDelayMs: number },
+  opts: { maxAttempts: number; baseDelayMs: number; signal?: AbortSignal | undefined },
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (attempt >= opts.maxAttempts || !retryable(err)) throw err;
+      if (attempt >= opts.maxAttempts || !retryable(err) || opts.signal?.aborted) throw err;
       const cap = Math.min(opts.baseDelayMs * 2 ** (attempt - 1), 10_000);
-      await sleep(Math.round(cap / 2 + (Math.random() * cap) / 2));
+      const delay = Math.round(cap / 2 + (Math.random() * cap) / 2);
+      await sleep(delay, undefined, opts.signal ? { signal: opts.signal } : {});
     }
   }
 }
 
 class SdkEc2 implements Ec2Port {
   readonly #client: EC2Client;
-  readonly #retry: { maxAttempts: number; baseDelayMs: number };
+  readonly #opts: Ec2Options;
+  readonly #signal: AbortSignal | undefined;
+  readonly #retry: { maxAttempts: number; baseDelayMs: number; signal: AbortSignal | undefined };
 
-  constructor(client: EC2Client, opts: Ec2Options) {
+  constructor(client: EC2Client, opts: Ec2Options, signal?: AbortSignal) {
     this.#client = client;
-    this.#retry = { maxAttempts: opts.maxAttempts ?? 4, baseDelayMs: opts.baseDelayMs ?? 250 };
+    this.#opts = opts;
+    this.#signal = signal;
+    this.#retry = { maxAttempts: opts.maxAttempts ?? 4, baseDelayMs: opts.baseDelayMs ?? 250, signal };
+  }
+
+  withSignal(signal: AbortSignal | undefined): Ec2Port {
+    return new SdkEc2(this.#client, this.#opts, signal);
+  }
+
+  /** One EC2 request: aborted by the call's signal, counted in the cloud API metrics. */
+  #send<T>(request: (client: EC2Client, options: { abortSignal?: AbortSignal }) => Promise<T>): Promise<T> {
+    const send = () => request(this.#client, this.#signal ? { abortSignal: this.#signal } : {});
+    return this.#opts.metrics ? this.#opts.metrics.request(EC2_SERVICE, send) : send();
   }
 
   #transient<T>(fn: () => Promise<T>): Promise<T> {
@@ -71,12 +96,17 @@ class SdkEc2 implements Ec2Port {
     let token: string | undefined;
     do {
       const page = await this.#transient(() =>
-        this.#client.send(
-          new DescribeInstancesCommand({
-            ...(query.filters ? { Filters: query.filters } : {}),
-            ...(query.instanceIds ? { InstanceIds: query.instanceIds } : { MaxResults: 1000 }),
-            ...(token ? { NextToken: token } : {}),
-          }),
+        this.#send((c, o) =>
+          c.send(
+            new DescribeInstancesCommand({
+              ...(query.filters ? { Filters: query.filters } : {}),
+              ...(query.instanceIds
+                ? { InstanceIds: query.instanceIds }
+                : { MaxResults: this.#opts.pageSize ?? 1000 }),
+              ...(token ? { NextToken: token } : {}),
+            }),
+            o,
+          ),
         ),
       );
       for (const r of page.Reservations ?? []) out.push(...(r.Instances ?? []));
@@ -87,14 +117,14 @@ class SdkEc2 implements Ec2Port {
 
   async describeImage(imageId: string): Promise<Image | undefined> {
     const out = await this.#transient(() =>
-      this.#client.send(new DescribeImagesCommand({ ImageIds: [imageId] })),
+      this.#send((c, o) => c.send(new DescribeImagesCommand({ ImageIds: [imageId] }), o)),
     );
     return out.Images?.[0];
   }
 
   async runInstance(input: RunInstancesCommandInput): Promise<Instance> {
     const out = await withBackoff(
-      () => this.#client.send(new RunInstancesCommand(input)),
+      () => this.#send((c, o) => c.send(new RunInstancesCommand(input), o)),
       isThrottling,
       this.#retry,
     );
@@ -105,14 +135,17 @@ class SdkEc2 implements Ec2Port {
 
   async terminateInstances(instanceIds: string[]): Promise<void> {
     await this.#transient(() =>
-      this.#client.send(new TerminateInstancesCommand({ InstanceIds: instanceIds })),
+      this.#send((c, o) => c.send(new TerminateInstancesCommand({ InstanceIds: instanceIds }), o)),
     );
   }
 
   async disableSourceDestCheck(instanceId: string): Promise<void> {
     await this.#transient(() =>
-      this.#client.send(
-        new ModifyInstanceAttributeCommand({ InstanceId: instanceId, SourceDestCheck: { Value: false } }),
+      this.#send((c, o) =>
+        c.send(
+          new ModifyInstanceAttributeCommand({ InstanceId: instanceId, SourceDestCheck: { Value: false } }),
+          o,
+        ),
       ),
     );
   }

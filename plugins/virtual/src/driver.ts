@@ -1,5 +1,6 @@
 import type { MachineClass } from "sprout/api";
 import type {
+  CloudApiMetrics,
   CreateMachineRequest,
   CreateMachineResponse,
   DeleteMachineRequest,
@@ -47,12 +48,14 @@ export function toMachineError(err: unknown, what: string): MachineError {
 /** The driver of the virtual cloud: a VM per Machine, found by providerID or by its name tag. */
 export class VirtualDriver implements Driver {
   readonly #defaultEndpoint: string | undefined;
+  readonly #opts: { metrics?: CloudApiMetrics; pageSize?: number };
 
-  constructor(opts: { endpoint?: string } = {}) {
+  constructor(opts: { endpoint?: string; metrics?: CloudApiMetrics; pageSize?: number } = {}) {
     this.#defaultEndpoint = opts.endpoint;
+    this.#opts = opts;
   }
 
-  #client(spec: VirtualProviderSpec, secret: SecretData): CloudClient {
+  #client(spec: VirtualProviderSpec, secret: SecretData, signal: AbortSignal | undefined): CloudClient {
     const endpoint = spec.endpoint ?? this.#defaultEndpoint;
     if (!endpoint) {
       throw new MachineError(
@@ -60,19 +63,19 @@ export class VirtualDriver implements Driver {
         "providerSpec.endpoint is not set and SPROUT_VIRTUAL_CLOUD_ENDPOINT is empty: nowhere to create VMs",
       );
     }
-    return new CloudClient(endpoint, secret[TOKEN_KEY]?.toString());
+    return new CloudClient(endpoint, secret[TOKEN_KEY]?.toString(), { ...this.#opts, signal });
   }
 
-  #context(
-    machineClass: MachineClass,
-    secret: SecretData,
-  ): { spec: VirtualProviderSpec; cloud: CloudClient } {
-    const spec = parseProviderSpec(machineClass.providerSpec);
-    return { spec, cloud: this.#client(spec, secret) };
+  #context(req: { machineClass: MachineClass; secret: SecretData; signal?: AbortSignal }): {
+    spec: VirtualProviderSpec;
+    cloud: CloudClient;
+  } {
+    const spec = parseProviderSpec(req.machineClass.providerSpec);
+    return { spec, cloud: this.#client(spec, req.secret, req.signal) };
   }
 
   async createMachine(req: CreateMachineRequest): Promise<CreateMachineResponse> {
-    const { spec, cloud } = this.#context(req.machineClass, req.secret);
+    const { spec, cloud } = this.#context(req);
     const name = req.machine.metadata?.name ?? "";
     try {
       // Idempotent twice over: an existing VM of this machine is returned, and the create carries
@@ -98,7 +101,7 @@ export class VirtualDriver implements Driver {
   }
 
   async deleteMachine(req: DeleteMachineRequest): Promise<DeleteMachineResponse> {
-    const { cloud } = this.#context(req.machineClass, req.secret);
+    const { cloud } = this.#context(req);
     const name = req.machine.metadata?.name ?? "";
     try {
       for (const vm of await this.#vmsOf(cloud, req.machine.spec.providerID, name)) {
@@ -113,7 +116,7 @@ export class VirtualDriver implements Driver {
   }
 
   async getMachineStatus(req: GetMachineStatusRequest): Promise<GetMachineStatusResponse> {
-    const { cloud } = this.#context(req.machineClass, req.secret);
+    const { cloud } = this.#context(req);
     const name = req.machine.metadata?.name ?? "";
     let vms: Vm[];
     try {
@@ -128,7 +131,7 @@ export class VirtualDriver implements Driver {
   }
 
   async listMachines(req: ListMachinesRequest): Promise<ListMachinesResponse> {
-    const { spec, cloud } = this.#context(req.machineClass, req.secret);
+    const { spec, cloud } = this.#context(req);
     try {
       const vms = await cloud.findVms({ tags: spec.tags });
       return {

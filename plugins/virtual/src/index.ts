@@ -6,7 +6,12 @@ const plugin: DriverPlugin = {
   name: "virtual",
   create: (ctx) => {
     const endpoint = ctx.env.SPROUT_VIRTUAL_CLOUD_ENDPOINT;
-    return new VirtualDriver(endpoint ? { endpoint } : {});
+    const pageSize = Number(ctx.env.SPROUT_VIRTUAL_CLOUD_PAGE_SIZE ?? "") || undefined;
+    return new VirtualDriver({
+      metrics: ctx.metrics,
+      ...(endpoint ? { endpoint } : {}),
+      ...(pageSize ? { pageSize } : {}),
+    });
   },
 };
 export default plugin;

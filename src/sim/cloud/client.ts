@@ -12,17 +12,38 @@ export class CloudCallError extends Error {
   }
 }
 
+export interface CloudClientOptions {
+  /** Aborts every request of this client (a driver call's deadline). */
+  readonly signal?: AbortSignal | undefined;
+  /** Counts each request (the driver's cloud API metrics). */
+  readonly metrics?: { request<T>(service: string, request: () => Promise<T>): Promise<T> };
+  /** VMs per page of a list. Default 500. */
+  readonly pageSize?: number;
+}
+
+/** The metrics service label of the virtual cloud's requests. */
+export const CLOUD_SERVICE = "compute";
+
 /** HTTP client of the virtual cloud's API (used by the driver and by the node simulator). */
 export class CloudClient {
   readonly endpoint: string;
   readonly #token: string | undefined;
+  readonly #opts: CloudClientOptions;
 
-  constructor(endpoint: string, token?: string) {
+  constructor(endpoint: string, token?: string, opts: CloudClientOptions = {}) {
     this.endpoint = endpoint.replace(/\/$/, "");
     this.#token = token;
+    this.#opts = opts;
   }
 
-  async #call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  #call<T>(method: string, path: string, body?: unknown, callSignal?: AbortSignal): Promise<T> {
+    const signals = [this.#opts.signal, callSignal].filter((s) => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    const send = () => this.#send<T>(method, path, body, signal);
+    return this.#opts.metrics ? this.#opts.metrics.request(CLOUD_SERVICE, send) : send();
+  }
+
+  async #send<T>(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${this.endpoint}${path}`, {
@@ -58,11 +79,26 @@ export class CloudClient {
     return this.#call("GET", `/vms/${encodeURIComponent(id)}`);
   }
 
+  /** Every VM that matches, following the list's pages. */
   async findVms(filter: { name?: string; tags?: Record<string, string> }): Promise<Vm[]> {
     const q = new URLSearchParams();
     if (filter.name !== undefined) q.set("name", filter.name);
     for (const [k, v] of Object.entries(filter.tags ?? {})) q.append("tag", `${k}=${v}`);
-    return (await this.#call<{ vms: Vm[] }>("GET", `/vms?${q.toString()}`)).vms;
+    q.set("limit", String(this.#opts.pageSize ?? 500));
+    const out: Vm[] = [];
+    let next: string | undefined;
+    do {
+      if (next) q.set("continue", next);
+      const page = await this.#call<{ vms: Vm[]; continue?: string }>("GET", `/vms?${q.toString()}`);
+      out.push(...page.vms);
+      next = page.continue;
+    } while (next);
+    return out;
+  }
+
+  /** Requests the cloud has answered, by kind (for tests of paging). */
+  stats(): Promise<{ listPages: number }> {
+    return this.#call("GET", "/stats");
   }
 
   async deleteVm(id: string): Promise<void> {

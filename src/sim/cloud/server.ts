@@ -2,14 +2,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CloudFailure, type VirtualCloud } from "./cloud.ts";
-import type { CreateVmInput, Faults } from "./types.ts";
+import type { CreateVmInput, Faults, Vm } from "./types.ts";
 
 /** A response body that is never sent: the connection is dropped instead. */
 const LOST = Symbol("lost answer");
 
 /**
  * The virtual cloud's HTTP API (JSON):
- *   POST /vms, GET /vms?name=&tag=k=v, GET /vms/:id, DELETE /vms/:id,
+ *   POST /vms, GET /vms?name=&tag=k=v&limit=&continue= (paged when limit is set: the answer
+ *   carries `continue` while more follow), GET /vms/:id, DELETE /vms/:id, GET /stats,
  *   GET /changes?since=&waitMs= (long poll), GET|PUT /faults, GET /healthz.
  * With a token configured every call but /healthz needs "Authorization: Bearer <token>".
  */
@@ -17,6 +18,7 @@ export class CloudServer {
   readonly #cloud: VirtualCloud;
   readonly #token: string | undefined;
   readonly #server: Server;
+  #listPages = 0;
 
   constructor(cloud: VirtualCloud, opts: { token?: string } = {}) {
     this.#cloud = cloud;
@@ -56,6 +58,7 @@ export class CloudServer {
     const url = new URL(req.url ?? "/", "http://cloud");
     const [, resource, id] = url.pathname.split("/");
     if (resource === "healthz") return { status: 200, body: { ok: true } };
+    if (resource === "stats") return { status: 200, body: { listPages: this.#listPages } };
     if (this.#token && req.headers.authorization !== `Bearer ${this.#token}`) {
       throw new CloudFailure(401, "Unauthorized", "missing or wrong token");
     }
@@ -83,22 +86,30 @@ export class CloudServer {
       const { vm, created } = await this.#cloud.create((await readJson(req)) as CreateVmInput, wait);
       return { status: created ? 201 : 200, body: created && this.#cloud.loseAnswer() ? LOST : vm };
     }
-    if (req.method === "GET" && !id) {
-      const tags = Object.fromEntries(
-        url.searchParams.getAll("tag").map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]),
-      );
-      const name = url.searchParams.get("name") ?? undefined;
-      return {
-        status: 200,
-        body: { vms: this.#cloud.find({ ...(name === undefined ? {} : { name }), tags }) },
-      };
-    }
+    if (req.method === "GET" && !id) return { status: 200, body: this.#list(url) };
     if (req.method === "GET" && id) return { status: 200, body: this.#cloud.get(id) };
     if (req.method === "DELETE" && id) {
       await this.#cloud.delete(id, wait);
       return { status: 200, body: { id } };
     }
     throw new CloudFailure(400, "InvalidParameter", `unsupported ${req.method} ${url.pathname}`);
+  }
+
+  /** GET /vms: every match, or one page of them (in id order; `continue` is the last id handed out). */
+  #list(url: URL): { vms: Vm[]; continue?: string } {
+    const tags = Object.fromEntries(
+      url.searchParams.getAll("tag").map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]),
+    );
+    const name = url.searchParams.get("name") ?? undefined;
+    const vms = this.#cloud.find({ ...(name === undefined ? {} : { name }), tags });
+    const limit = Number(url.searchParams.get("limit") ?? 0);
+    if (!(limit > 0)) return { vms };
+    this.#listPages++;
+    const after = url.searchParams.get("continue") ?? "";
+    const rest = vms.sort((a, b) => (a.id < b.id ? -1 : 1)).filter((vm) => vm.id > after);
+    const page = rest.slice(0, limit);
+    const last = page.at(-1);
+    return { vms: page, ...(rest.length > limit && last ? { continue: last.id } : {}) };
   }
 }
 
