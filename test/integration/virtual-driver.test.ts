@@ -8,7 +8,7 @@ import { MachineError } from "../../src/driver/errors.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
 import { CloudClient } from "../../src/sim/cloud/client.ts";
 import { startVirtualCloud, type VirtualCloudProcess } from "../../src/sim/cloud/process.ts";
-import { uniqueName } from "../env/index.ts";
+import { eventually, uniqueName } from "../env/index.ts";
 
 let dir: string;
 let cloud: VirtualCloudProcess;
@@ -95,7 +95,8 @@ describe("virtual driver through the plugin registry", () => {
     const cut = codeOf(
       driver.createMachine({ machine: machine(name), machineClass: machineClass(), secret }),
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // The cloud holds the VM, still pending, while the create waits out its latency: cut it there.
+    await eventually(async () => expect((await admin.findVms({ name }))[0]?.state).toBe("pending"));
     await cloud.stop();
     expect(await cut).toBe("Unavailable");
     cloud = await startVirtualCloud(dir, ["--token", TOKEN], Number(new URL(cloud.endpoint).port));
