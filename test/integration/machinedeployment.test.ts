@@ -155,10 +155,20 @@ describe("MachineDeployment controller", () => {
         reason: "DeploymentPaused",
       }),
     );
-    await patchDeployment(rig.client, ns, "paused", {
-      spec: { template: { spec: { class: { kind: "MachineClass", name: "large" } } } },
-    });
-    await new Promise((r) => setTimeout(r, 3000));
+    const changed = await rig.client.patch<MachineDeployment>(
+      MachineResources.machineDeployments,
+      ns,
+      "paused",
+      {
+        spec: { template: { spec: { class: { kind: "MachineClass", name: "large" } } } },
+      },
+    );
+    // The controller has seen the new template (observedGeneration) and, paused, rolled nothing.
+    const generation = changed.metadata?.generation ?? 0;
+    expect(generation).toBeGreaterThan(1);
+    await eventually(async () =>
+      expect((await getDeployment("paused")).status?.observedGeneration).toBeGreaterThanOrEqual(generation),
+    );
     expect((await machinesOf(rig.client, ns, "paused")).map(classOf)).toEqual(["small", "small"]);
     expect(await setsOf(rig.client, ns, "paused")).toHaveLength(1);
 

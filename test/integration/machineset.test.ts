@@ -124,7 +124,15 @@ describe("MachineSet controller", () => {
   it("creates nothing while frozen, and deleting the set deletes its machines first", async () => {
     await createSet("frozen", 2, { freeze: "True" });
     await eventually(async () => expect((await getSet("frozen")).status?.replicas).toBe(0));
-    await new Promise((r) => setTimeout(r, 1500));
+    // A fence: a later change of spec, and the controller has synced the set again since.
+    const changed = await rig.client.patch<MachineSet>(MachineResources.machineSets, ns, "frozen", {
+      spec: { minReadySeconds: 1 },
+    });
+    const generation = changed.metadata?.generation ?? 0;
+    expect(generation).toBeGreaterThan(1);
+    await eventually(async () =>
+      expect((await getSet("frozen")).status?.observedGeneration).toBeGreaterThanOrEqual(generation),
+    );
     expect(await machinesOfSet("frozen")).toHaveLength(0);
     await rig.client.patch(MachineResources.machineSets, ns, "frozen", {
       metadata: { labels: { freeze: null } },
