@@ -15,7 +15,7 @@ import { DriverRegistry } from "../../src/driver/registry.ts";
 import { KubeClient } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { Manager } from "../../src/runtime/manager/manager.ts";
-import { adminKubeConfig } from "./index.ts";
+import { adminKubeConfig, eventually } from "./index.ts";
 import { nodeApi } from "../../src/sim/node/node-api.ts";
 import { startVirtualCloud, type VirtualCloudProcess } from "../../src/sim/cloud/process.ts";
 import { workerUserData } from "./worker-pool.ts";
@@ -133,4 +133,26 @@ export async function createVirtualClass(
       ? { credentialsSecretRef: { name: secrets.credentialsSecretRef, namespace } }
       : {}),
   });
+}
+
+/** Reconciles of the rig's controller `name` finished so far (controller_runtime_reconcile_total). */
+export async function reconcilesOf(rig: MachineRig, name: string): Promise<number> {
+  const { values } = await rig.manager.metrics.reconcileTotal.get();
+  return values.filter((v) => v.labels.controller === name).reduce((n, v) => n + v.value, 0);
+}
+
+/**
+ * Waits until the rig's controller `name` has finished two more reconciles than when called. A key
+ * is never handled by two workers at once, so with one object in that controller's queue the second
+ * one began after the call and saw all that had happened by then: a fence for "the controller kept
+ * looking, and nothing changed".
+ */
+export async function reconciledAgain(rig: MachineRig, name: string, timeoutMs = 30_000): Promise<void> {
+  const before = await reconcilesOf(rig, name);
+  await eventually(
+    async () => {
+      if ((await reconcilesOf(rig, name)) < before + 2) throw new Error(`${name} has not reconciled again`);
+    },
+    { timeoutMs },
+  );
 }

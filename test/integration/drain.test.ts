@@ -4,7 +4,7 @@ import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import type { KubeObject } from "../../src/runtime/client/client.ts";
 import { Resources, type ResourceRef } from "../../src/runtime/client/resources.ts";
 import { eventually, failureStatus, testNamespace, uniqueName } from "../env/index.ts";
-import { createWorkerClass, type MachineRig, startMachineRig } from "../env/machines.ts";
+import { createWorkerClass, type MachineRig, reconciledAgain, startMachineRig } from "../env/machines.ts";
 
 let ns: string;
 let rig: MachineRig;
@@ -202,8 +202,9 @@ describe("drain during machine deletion", () => {
       { timeoutMs: 30_000 },
     );
     const second = pods.find((p) => p !== first);
-    // The second pod stays while the first pod's volume is still attached to the node.
-    await new Promise((r) => setTimeout(r, 2000));
+    // The second pod stays while the first pod's volume is still attached to the node, however
+    // often the drain looks again (this machine is the only one being deleted).
+    await reconciledAgain(rig, "machine-termination");
     const waiting = await rig.client.find(Resources.pods, ns, second?.pod ?? "");
     expect(waiting?.metadata?.deletionTimestamp).toBeUndefined();
     const m = await rig.client.get<Machine>(MachineResources.machines, ns, node);
