@@ -34,6 +34,29 @@ export default tseslint.config(
     rules: { "max-lines": "off" },
   },
   {
+    // Tests wait on facts, not time (docs/development.md): eventually(), vi.waitFor() or a FakeClock.
+    files: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        ...["node:timers/promises", "timers/promises"].map((name) => ({
+          name,
+          importNames: ["setTimeout", "scheduler"],
+          message:
+            "A test waits on a fact (eventually(), vi.waitFor()) or drives a FakeClock; it does not sleep.",
+        })),
+      ],
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "NewExpression[callee.name='Promise'] CallExpression[callee.name='setTimeout']",
+          message:
+            "A test waits on a fact (eventually(), vi.waitFor()) or drives a FakeClock; it does not sleep.",
+        },
+      ],
+    },
+  },
+  {
     files: ["eslint.config.js", "hack/*.js"],
     ...tseslint.configs.disableTypeChecked,
   },

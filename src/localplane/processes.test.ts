@@ -3,8 +3,9 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+// eslint-disable-next-line no-restricted-imports -- the lock test's holders keep it for a while: a workload, not a wait
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { withFileLock } from "./lock.ts";
 import { isAlive, ManagedProcess, sweepOrphans } from "./processes.ts";
 
@@ -43,7 +44,7 @@ describe("ManagedProcess", () => {
       args: ["-c", "trap '' TERM; echo ready; while :; do sleep 0.1; done"],
       dir,
     });
-    while (!proc.logTail().includes("ready")) await sleep(20);
+    await vi.waitFor(() => expect(proc.logTail()).toContain("ready"), { timeout: 10_000, interval: 20 });
     await proc.stop(300);
     expect(isAlive(proc.pid)).toBe(false);
   });
@@ -126,6 +127,7 @@ describe("withFileLock", () => {
       withFileLock(lock, async () => {
         inside++;
         maxInside = Math.max(maxInside, inside);
+        // Held for a while, so the other holders try to take it meanwhile.
         await sleep(30);
         inside--;
       });

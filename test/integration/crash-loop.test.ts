@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+// eslint-disable-next-line no-restricted-imports -- a random kill moment is the chaos input, not a wait
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { CloudClient } from "../../src/sim/cloud/client.ts";
@@ -81,6 +82,7 @@ async function assertNoDuplicates(): Promise<void> {
 async function crashLoop(): Promise<void> {
   for (let i = 0; i < KILLS_PER_PHASE; i++) {
     startController();
+    // Chaos, not synchronisation: the kill lands at a random moment of whatever the controller does.
     await sleep(200 + Math.random() * 2300);
     await killController();
     await assertNoDuplicates();
