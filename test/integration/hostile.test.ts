@@ -274,8 +274,38 @@ describe("hostile input to a running sprout", () => {
       expect(made.items).toEqual([]);
     });
 
+    it("a MachineSet whose template the Machine CRD refuses: ReplicaFailure/FailedCreate, one Event", async () => {
+      const name = uniqueName("badset");
+      const spec = {
+        ...(machineSet({ replicas: 2 }).spec as Record<string, unknown>),
+        selector: { matchLabels: { case: name } },
+        template: template({ nodeTemplate: { metadata: { labels: { "bad key!": "x" } } } }, { case: name }),
+      };
+      await storeLoosely(client.kubeConfig, "MachineSet", () =>
+        client.create(MachineResources.machineSets, {
+          apiVersion: API_VERSION,
+          kind: "MachineSet",
+          metadata: { name, namespace: ns },
+          spec,
+        }),
+      );
+      const reason = MachineSetConditions.reasons.failedCreate;
+      await eventually(async () => {
+        const o = await client.get<MachineSet>(MachineResources.machineSets, ns, name);
+        expect(o.status?.machineSetCondition).toContainEqual(
+          expect.objectContaining({ type: "ReplicaFailure", status: "True", reason }),
+        );
+      });
+      await oneWarning(name, reason);
+      const made = await client.list<Machine>(MachineResources.machines, ns, {
+        labelSelector: `case=${name}`,
+      });
+      expect(made.items).toEqual([]);
+    });
+
     it("a Machine without spec.class: reported once, in status, and the cache keeps following", async () => {
       const name = uniqueName("noclass");
+      budget += 1;
       await storeLoosely(client.kubeConfig, "Machine", () =>
         client.create(MachineResources.machines, {
           apiVersion: API_VERSION,

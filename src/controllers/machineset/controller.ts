@@ -29,7 +29,13 @@ export interface MachineSetControllerOptions {
 }
 
 const isActive = (m: Machine): boolean => !m.metadata?.deletionTimestamp && phaseOf(m) !== "Terminating";
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+/**
+ * An error's message without the name of the object it is about: a create the apiserver refuses
+ * names each attempt's generated machine, and a message that changed every attempt would be a new
+ * Event and a new status write (which queues the set again) each time.
+ */
+const message = (err: unknown): string =>
+  (err instanceof Error ? err.message : String(err)).replace(/^([\w.]+) "[^"]*" /, "$1 ");
 
 /**
  * The MachineSet controller: keeps spec.replicas machines of the template, adopts and releases
