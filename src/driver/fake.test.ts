@@ -56,4 +56,22 @@ describe("FakeDriver", () => {
     ];
     expect((await fake.getVolumeIDs({ pvSpecs })).volumeIDs).toEqual(["v1"]);
   });
+
+  it("names VMs after their machines and reports a recycled Node name once", async () => {
+    const fake = new FakeDriver();
+    fake.nextNodeName = "old-node";
+    expect(await fake.createMachine(req("d"))).toMatchObject({
+      providerID: "fake:///d",
+      nodeName: "old-node",
+    });
+    expect(fake.addVm("d").providerID).toBe("fake:///d-2");
+    await fake.deleteMachine(req("d"));
+    expect(await fake.createMachine(req("d"))).toMatchObject({ providerID: "fake:///d", nodeName: "d" });
+    fake.fail("listMachines", "Internal");
+    fake.fail("getVolumeIDs", "Internal");
+    fake.clearFaults("listMachines");
+    expect(await codeOf(fake.listMachines({ machineClass, secret: {} }))).toBe("OK");
+    expect(await codeOf(fake.getVolumeIDs({ pvSpecs: [] }))).toBe("Internal");
+    expect(fake.callsOf("createMachine", "d")).toHaveLength(2);
+  });
 });

@@ -51,7 +51,8 @@ export class FakeDriver implements Driver {
   readonly calls: FakeCall[] = [];
   readonly #faults = new Map<keyof Driver, Fault>();
   readonly #initialize: boolean;
-  #next = 0;
+  /** Node name the next VM made by `createMachine` reports (a recycled name), instead of the machine's. */
+  nextNodeName: string | undefined;
 
   constructor(opts: { initialize?: boolean } = {}) {
     this.#initialize = opts.initialize ?? false;
@@ -70,22 +71,31 @@ export class FakeDriver implements Driver {
     });
   }
 
-  clearFaults(): void {
-    this.#faults.clear();
+  /** Drops the faults still set for `method`, or for every method. */
+  clearFaults(method?: keyof Driver): void {
+    if (method) this.#faults.delete(method);
+    else this.#faults.clear();
   }
 
-  callsOf(method: keyof Driver): FakeCall[] {
-    return this.calls.filter((c) => c.method === method);
+  /** The calls of `method` (for one machine, when named). */
+  callsOf(method: keyof Driver, machineName?: string): FakeCall[] {
+    return this.calls.filter(
+      (c) => c.method === method && (machineName === undefined || c.machineName === machineName),
+    );
   }
 
-  /** Puts a VM for `machineName` behind the driver's back (a leftover or a twin). */
-  addVm(machineName: string): FakeVm {
-    const id = `fake-${++this.#next}`;
+  /**
+   * Puts a VM for `machineName` behind the driver's back (a leftover or a twin). Its id is the
+   * machine name (`fake:///<name>`), with a suffix when that is taken.
+   */
+  addVm(machineName: string, opts: { nodeName?: string } = {}): FakeVm {
+    let id = machineName;
+    for (let n = 2; id === "" || this.vms.has(id); n++) id = `${machineName}-${n}`;
     const vm: FakeVm = {
       id,
       machineName,
       providerID: `fake:///${id}`,
-      nodeName: machineName,
+      nodeName: opts.nodeName ?? machineName,
       initialized: !this.#initialize,
     };
     this.vms.set(id, vm);
@@ -95,7 +105,11 @@ export class FakeDriver implements Driver {
   async createMachine(req: CreateMachineRequest): Promise<CreateMachineResponse> {
     await this.#enter("createMachine", req);
     const name = req.machine.metadata?.name ?? "";
-    const vm = this.#named(name)[0] ?? this.addVm(name);
+    let vm = this.#named(name)[0];
+    if (!vm) {
+      vm = this.addVm(name, this.nextNodeName === undefined ? {} : { nodeName: this.nextNodeName });
+      this.nextNodeName = undefined;
+    }
     return { providerID: vm.providerID, nodeName: vm.nodeName, lastKnownState: vm.id };
   }
 

@@ -6,6 +6,7 @@ import {
 import { MachineController } from "../../src/controllers/machine/controller.ts";
 import { MachineDeploymentController } from "../../src/controllers/machinedeployment/controller.ts";
 import { MachineSetController } from "../../src/controllers/machineset/controller.ts";
+import { FakeDriver } from "../../src/driver/fake.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
 import { FakeClock, settle } from "../../src/runtime/clock.ts";
 import type { KubeObject } from "../../src/runtime/client/client.ts";
@@ -23,7 +24,6 @@ import {
   secret,
   type SecretObject,
 } from "../builders/index.ts";
-import { StubDriver } from "./driver.ts";
 import { MemoryClient } from "./memory-client.ts";
 
 export interface WorldOptions {
@@ -35,7 +35,7 @@ export interface WorldOptions {
 }
 
 /**
- * The controllers on a manager over in-memory control and target clusters, a stub driver and a
+ * The controllers on a manager over in-memory control and target clusters, a FakeDriver and a
  * FakeClock: a unit test seeds objects, starts, and then asserts on what the controllers wrote
  * once everything has settled (`idle()`), or after time has passed (`tick()`). The default class
  * and its Secret are seeded.
@@ -44,7 +44,7 @@ export class World {
   readonly clock = new FakeClock();
   readonly control = new MemoryClient({ name: "control", clock: this.clock });
   readonly target: MemoryClient | undefined;
-  readonly driver = new StubDriver();
+  readonly driver = new FakeDriver();
   readonly config: MachineControllerConfig;
   readonly manager: Manager;
 

@@ -19,14 +19,14 @@ describe("machine create", () => {
     const w = await started("m1");
     expect(w.machine("m1")).toMatchObject({
       metadata: { finalizers: [Finalizers.machineControllerManager], labels: { [Labels.node]: "m1" } },
-      spec: { providerID: "stub:///m1" },
+      spec: { providerID: "fake:///m1" },
       status: {
         currentStatus: { phase: "Pending", timeoutActive: true },
         lastOperation: { type: "Create", state: "Processing" },
         machineConditions: [{ type: "VMCreated", status: "True" }],
       },
     });
-    expect(w.driver.count("createMachine")).toBe(1);
+    expect(w.driver.callsOf("createMachine").length).toBe(1);
     // The user data carries a bootstrap token that exists in the target cluster.
     const tokens = w.target?.all(Resources.secrets, "kube-system") ?? [];
     expect(tokens).toHaveLength(1);
@@ -35,29 +35,29 @@ describe("machine create", () => {
 
   it("adopts the VM the driver already has instead of creating another", async () => {
     world = new World({ controllers: ["machine"] });
-    world.driver.vms.set("m1", { providerID: "stub:///adopted", nodeName: "m1" });
+    const adopted = world.driver.addVm("m1");
     world.seed.machines(machine("m1"));
     await world.start();
-    expect(world.driver.count("createMachine")).toBe(0);
-    expect(world.machine("m1")?.spec.providerID).toBe("stub:///adopted");
+    expect(world.driver.callsOf("createMachine").length).toBe(0);
+    expect(world.machine("m1")?.spec.providerID).toBe(adopted.providerID);
     expect(world.machine("m1")?.status?.currentStatus?.phase).toBe("Pending");
   });
 
   it("keeps a known providerID when the driver answers NotFound, and creates when there is none", async () => {
     world = new World({ controllers: ["machine"] });
-    world.seed.machines(machine("known", { providerID: "stub:///known", node: "known" }), machine("fresh"));
+    world.seed.machines(machine("known", { providerID: "fake:///known", node: "known" }), machine("fresh"));
     await world.start();
-    expect(world.driver.count("createMachine", "known")).toBe(0);
+    expect(world.driver.callsOf("createMachine", "known").length).toBe(0);
     expect(world.machine("known")?.status?.currentStatus?.phase).toBe("Pending");
-    expect(world.driver.count("createMachine", "fresh")).toBe(1);
+    expect(world.driver.callsOf("createMachine", "fresh").length).toBe(1);
   });
 
   it("creates the VM when the driver reports it Uninitialized", async () => {
     world = new World({ controllers: ["machine"] });
-    world.driver.fail("getMachineStatus", "Uninitialized");
+    world.driver.fail("getMachineStatus", "Uninitialized", { times: 1 });
     world.seed.machines(machine("m1"));
     await world.start();
-    expect(world.driver.count("createMachine")).toBe(1);
+    expect(world.driver.callsOf("createMachine").length).toBe(1);
     expect(world.machine("m1")?.status?.currentStatus?.phase).toBe("Pending");
   });
 
@@ -77,17 +77,17 @@ describe("machine create", () => {
     );
     expect(JSON.stringify(failed?.body)).toContain("VM using old node obj old-node");
     // As in MCM, a machine without a providerID goes through the create flow again: a new VM.
-    expect(world.driver.count("createMachine")).toBe(2);
-    expect(world.machine("m1")?.spec.providerID).toBe("stub:///m1");
+    expect(world.driver.callsOf("createMachine").length).toBe(2);
+    expect(world.machine("m1")?.spec.providerID).toBe("fake:///m1");
   });
 
   it("backs off on ResourceExhausted for --resource-exhausted-retry", async () => {
     world = new World({ controllers: ["machine"], config: { resourceExhaustedRetryMs: 60_000 } });
-    world.driver.fail("createMachine", "ResourceExhausted", "no capacity in zone a", 1000);
+    world.driver.fail("createMachine", "ResourceExhausted", { message: "no capacity in zone a" });
     world.seed.machines(machine("m1"));
     await world.start();
     // The first failure's status write wakes the machine once more; the unchanged second one does not.
-    expect(world.driver.count("createMachine")).toBe(2);
+    expect(world.driver.callsOf("createMachine").length).toBe(2);
     const m = world.machine("m1");
     expect(m?.status?.currentStatus?.phase).toBe("CrashLoopBackOff");
     expect(m?.status?.lastOperation).toMatchObject({ state: "Failed", errorCode: "ResourceExhausted" });
@@ -96,9 +96,9 @@ describe("machine create", () => {
       reason: "ResourceExhausted",
     });
     await world.tick(59_999);
-    expect(world.driver.count("createMachine")).toBe(2);
+    expect(world.driver.callsOf("createMachine").length).toBe(2);
     await world.tick(1);
-    expect(world.driver.count("createMachine")).toBeGreaterThan(2);
+    expect(world.driver.callsOf("createMachine").length).toBeGreaterThan(2);
   });
 
   it("fails the machine once the creation timeout has passed", async () => {
@@ -106,7 +106,7 @@ describe("machine create", () => {
       controllers: ["machine"],
       config: { creationTimeoutMs: 60_000, mediumRetryMs: 30_000 },
     });
-    world.driver.fail("createMachine", "Internal", "cloud is down", 1000);
+    world.driver.fail("createMachine", "Internal", { message: "cloud is down" });
     world.seed.machines(machine("m1"));
     await world.start();
     expect(world.machine("m1")?.status?.currentStatus?.phase).toBe("CrashLoopBackOff");

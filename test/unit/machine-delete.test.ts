@@ -14,8 +14,8 @@ function stoppedAt(step: DeletionStep | undefined, marker = false): World {
   const w = new World({ controllers: ["machine"] });
   const vmLeft = !step || !before("DeleteVM", step);
   const nodeLeft = !step || !before("DeleteNode", step);
-  if (vmLeft) w.driver.vms.set("m1", { providerID: "stub:///m1", nodeName: "m1" });
-  if (nodeLeft) w.seed.nodes(node("m1", { providerID: "stub:///m1" }));
+  if (vmLeft) w.driver.addVm("m1");
+  if (nodeLeft) w.seed.nodes(node("m1", { providerID: "fake:///m1" }));
   const status = step
     ? marker
       ? {
@@ -29,7 +29,7 @@ function stoppedAt(step: DeletionStep | undefined, marker = false): World {
     : {};
   w.seed.machines(
     machine("m1", {
-      providerID: "stub:///m1",
+      providerID: "fake:///m1",
       node: "m1",
       phase: step ? "Terminating" : "Running",
       deletionTimestamp: T0,
@@ -46,7 +46,7 @@ describe("machine deletion", () => {
     expect(world.machine("m1")).toBeUndefined();
     expect(world.driver.vms.size).toBe(0);
     expect(world.node("m1")).toBeUndefined();
-    expect(world.driver.count("deleteMachine")).toBe(1);
+    expect(world.driver.callsOf("deleteMachine").length).toBe(1);
   });
 
   it.each(DELETION_STEPS.map((s) => [s]))(
@@ -57,8 +57,8 @@ describe("machine deletion", () => {
       expect(world.machine("m1")).toBeUndefined();
       expect(world.driver.vms.size).toBe(0);
       expect(world.node("m1")).toBeUndefined();
-      expect(world.driver.count("getMachineStatus")).toBe(0);
-      expect(world.driver.count("deleteMachine")).toBe(before("DeleteVM", step) ? 0 : 1);
+      expect(world.driver.callsOf("getMachineStatus").length).toBe(0);
+      expect(world.driver.callsOf("deleteMachine").length).toBe(before("DeleteVM", step) ? 0 : 1);
     },
   );
 
@@ -66,21 +66,21 @@ describe("machine deletion", () => {
     world = stoppedAt(step, true);
     await world.start();
     expect(world.machine("m1")).toBeUndefined();
-    expect(world.driver.count("deleteMachine")).toBe(before("DeleteVM", step) ? 0 : 1);
+    expect(world.driver.callsOf("deleteMachine").length).toBe(before("DeleteVM", step) ? 0 : 1);
   });
 
   it("retries a failed VM deletion after a backoff and keeps the finalizer meanwhile", async () => {
     world = stoppedAt("DeleteVM");
-    world.driver.fail("deleteMachine", "Unavailable", "cloud API down", 1000);
+    world.driver.fail("deleteMachine", "Unavailable", { message: "cloud API down" });
     await world.start();
-    const attempts = world.driver.count("deleteMachine");
+    const attempts = world.driver.callsOf("deleteMachine").length;
     expect(world.machine("m1")?.status?.deletionStep).toBe("DeleteVM");
     expect(world.machine("m1")?.status?.lastOperation).toMatchObject({ type: "Delete", state: "Failed" });
-    world.driver.recover("deleteMachine");
+    world.driver.clearFaults("deleteMachine");
     await world.tick(world.config.shortRetryMs - 1);
-    expect(world.driver.count("deleteMachine")).toBe(attempts);
+    expect(world.driver.callsOf("deleteMachine").length).toBe(attempts);
     await world.tick(1);
     expect(world.machine("m1")).toBeUndefined();
-    expect(world.driver.count("deleteMachine")).toBe(attempts + 1);
+    expect(world.driver.callsOf("deleteMachine").length).toBe(attempts + 1);
   });
 });
