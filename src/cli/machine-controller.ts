@@ -6,6 +6,7 @@ import {
   type MachineControllerConfig,
 } from "../controllers/machine/config.ts";
 import { MachineController } from "../controllers/machine/controller.ts";
+import { MachineClassController } from "../controllers/machineclass/controller.ts";
 import { DriverRegistry } from "../driver/registry.ts";
 import { KubeClient } from "../runtime/client/client.ts";
 import { newLogger } from "../runtime/log.ts";
@@ -291,6 +292,7 @@ export async function runMachineController(args: string[]): Promise<number> {
     registry: driverRegistryFromFlags(flags.values, manager),
     config,
   });
+  new MachineClassController({ manager, namespace: config.namespace });
   manager.stopOnSignals();
   await manager.start();
   manager.logger.info(

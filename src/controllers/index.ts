@@ -3,11 +3,13 @@ import type { KubeClient } from "../runtime/client/client.ts";
 import type { Manager } from "../runtime/manager/manager.ts";
 import type { MachineControllerConfig } from "./machine/config.ts";
 import { MachineController } from "./machine/controller.ts";
+import { MachineClassController } from "./machineclass/controller.ts";
 import { MachineDeploymentController } from "./machinedeployment/controller.ts";
 import { MachineSetController } from "./machineset/controller.ts";
 
 export interface ControllerSet {
   readonly machines: MachineController;
+  readonly machineClasses: MachineClassController;
   readonly machineSets: MachineSetController;
   readonly machineDeployments: MachineDeploymentController;
 }
@@ -31,6 +33,7 @@ export function addControllers(opts: ControllerOptions): ControllerSet {
   const workers = opts.setWorkers ?? 10;
   return {
     machines: new MachineController({ manager, target, registry: opts.registry, config }),
+    machineClasses: new MachineClassController({ manager, namespace }),
     machineSets: new MachineSetController({ manager, namespace, workers }),
     machineDeployments: new MachineDeploymentController({
       manager,

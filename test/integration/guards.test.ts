@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   Annotations,
+  Finalizers,
   Labels,
   MachineEventReasons,
   MachineSetConditions,
@@ -257,4 +258,71 @@ describe("node template the Node refuses", () => {
     });
     expect(await eventsAbout(name, refused)).toHaveLength(1);
   }, 90_000);
+});
+
+describe("MachineClass and Secret finalizers", () => {
+  type Meta = { metadata?: { finalizers?: string[]; deletionTimestamp?: string } };
+  const secret = () => rig.client.get<Meta>(Resources.secrets, ns, "fin");
+  const machineClass = () => rig.client.get<Meta>(MachineResources.machineClasses, ns, "fin");
+
+  it("a class in use and its Secret are deleted only once no machine uses them; the VM goes first", async () => {
+    await rig.client.create(Resources.secrets, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "fin", namespace: ns },
+      stringData: { userData: "#cloud-config\n" },
+    });
+    await createVirtualClass(rig.client, ns, "fin", { secretRef: "fin" });
+    const name = uniqueName("fin");
+    await rig.client.create(MachineResources.machines, {
+      apiVersion: "machine.sapcloud.io/v1alpha1",
+      kind: "Machine",
+      metadata: { name, namespace: ns },
+      spec: { class: { kind: "MachineClass", name: "fin" } },
+    });
+    await eventually(async () => {
+      expect((await machineClass()).metadata?.finalizers).toContain(Finalizers.machineControllerManager);
+      expect((await secret()).metadata?.finalizers).toContain(Finalizers.machineController);
+      expect(await rig.cloud.findVms({ name })).toHaveLength(1);
+    });
+    await rig.client.delete(MachineResources.machineClasses, ns, "fin");
+    await rig.client.delete(Resources.secrets, ns, "fin");
+    await eventually(async () => expect(await eventsAbout("fin", "ClassInUse")).toHaveLength(1));
+    expect((await machineClass()).metadata?.deletionTimestamp).toBeDefined();
+    expect((await secret()).metadata?.deletionTimestamp).toBeDefined();
+    await rig.client.delete(MachineResources.machines, ns, name);
+    await eventually(
+      async () => {
+        expect(await failureStatus(machineClass())).toBe(404);
+        expect(await failureStatus(secret())).toBe(404);
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(await rig.cloud.findVms({ name })).toEqual([]);
+  }, 60_000);
+
+  it("a machine whose class is gone waits with a clear status, and force-deletion finishes it", async () => {
+    const name = uniqueName("classless");
+    await rig.client.create(MachineResources.machines, {
+      apiVersion: "machine.sapcloud.io/v1alpha1",
+      kind: "Machine",
+      metadata: { name, namespace: ns },
+      spec: { class: { kind: "MachineClass", name: "no-such-class" } },
+    });
+    const get = () => rig.client.get<Machine>(MachineResources.machines, ns, name);
+    await eventually(async () =>
+      expect((await get()).metadata?.finalizers).toContain(Finalizers.machineControllerManager),
+    );
+    await rig.client.delete(MachineResources.machines, ns, name);
+    await eventually(async () => {
+      const m = await get();
+      expect(m.status?.lastOperation).toMatchObject({ type: "Delete", state: "Failed" });
+      expect(m.status?.lastOperation?.description).toContain(`${Labels.forceDeletion}=true`);
+    });
+    await rig.client.patch(MachineResources.machines, ns, name, {
+      metadata: { labels: { [Labels.forceDeletion]: "true" } },
+    });
+    await eventually(async () => expect(await failureStatus(get())).toBe(404), { timeoutMs: 30_000 });
+    expect(await eventsAbout(name, "VMNotDeleted")).toHaveLength(1);
+  }, 60_000);
 });

@@ -16,6 +16,8 @@ export interface MachineWork {
   readonly driver: Driver;
   /** The reconcile's signal, handed to every driver call (the registry adds the call's deadline). */
   readonly signal: AbortSignal;
+  /** Set when no driver can reach the VM (class gone, force-deletion asked): why. */
+  readonly vmUnreachable?: string;
 }
 
 /**

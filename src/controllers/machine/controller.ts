@@ -14,6 +14,7 @@ import { isNotFound, type KubeClient, type KubeObject } from "../../runtime/clie
 import { Resources } from "../../runtime/client/resources.ts";
 import { Controller, type ReconcileContext, type Result } from "../../runtime/controller/controller.ts";
 import type { Manager } from "../../runtime/manager/manager.ts";
+import { classlessDeletion, FORCE_DELETION_HINT } from "./classless.ts";
 import { invalidTimeouts, type MachineControllerConfig } from "./config.ts";
 import { type MachineWork, resolveWork, type SecretObject } from "./context.ts";
 import { createFlow } from "./create.ts";
@@ -149,8 +150,8 @@ export class MachineController {
   async #terminate(ctx: ReconcileContext): Promise<Result> {
     const machine = this.machines.store.get(ctx.key);
     if (!machine || !deleting(machine)) return undefined;
-    const work = await this.#work(machine, ctx.signal);
-    if (!work) return { requeueAfter: this.#deps.config.shortRetryMs };
+    const work = (await this.#work(machine, ctx.signal)) ?? classlessDeletion(machine, ctx.signal);
+    if (!work) return { requeueAfter: this.#deps.config.mediumRetryMs };
     try {
       return await deletionFlow(work, this.#flow);
     } catch (err) {
@@ -191,8 +192,11 @@ export class MachineController {
     try {
       return await resolveWork(machine, this.classes, this.secrets, this.#deps.registry, signal);
     } catch (err) {
-      const e = MachineError.from(err);
+      const cause = MachineError.from(err);
       const type = deleting(machine) ? "Delete" : "Create";
+      const e = deleting(machine)
+        ? new MachineError(cause.code, `${cause.message}; ${FORCE_DELETION_HINT}`)
+        : cause;
       const last = machine.status?.lastOperation;
       // The same problem again: nothing to write (the Event recorder counts the repeat).
       if (last?.description !== e.message || last.errorCode !== e.code || last.state !== "Failed") {

@@ -176,6 +176,12 @@ async function deleteVolumeAttachments(machine: Machine, deps: FlowDeps): Promis
 }
 
 async function deleteVm(work: MachineWork, deps: FlowDeps): Promise<StepOutcome> {
+  if (work.vmUnreachable) {
+    const vm = work.machine.spec.providerID ?? "(none recorded)";
+    const note = `VM ${vm} was not deleted: ${work.vmUnreachable}; delete it at the provider`;
+    await deps.events.record(work.machine, "Warning", "VMNotDeleted", "Delete", note);
+    return { next: "DeleteNode", note };
+  }
   try {
     const out = await work.driver.deleteMachine(work);
     if (out.lastKnownState !== undefined) {
