@@ -268,6 +268,12 @@ export const MachineEventReasons = {
   invalidTimeout: "InvalidTimeout",
 } as const;
 
+/** Reasons of the Events the MachineClass controller records. */
+export const ClassEventReasons = {
+  /** A MachineClass being deleted waits for the machines that still use it. */
+  classInUse: "ClassInUse",
+} as const;
+
 /** Reasons of the Events the MachineSet and MachineDeployment controllers record. */
 export const SetEventReasons = {
   successfulCreate: "SuccessfulCreate",

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +7,9 @@ import { CloudClient } from "../../src/sim/cloud/client.ts";
 import { NodeSimulator } from "../../src/sim/node/nodesim.ts";
 import {
   API_VERSION,
+  ClassEventReasons,
   DeploymentConditions,
+  Finalizers,
   GROUP,
   MachineEventReasons,
   MachineSetConditions,
@@ -20,6 +21,7 @@ import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import type { MachineDeployment } from "../../src/api/v1alpha1/machinedeployment.ts";
 import type { MachineSet } from "../../src/api/v1alpha1/machineset.ts";
 import { repoRoot } from "../../src/localplane/cache.ts";
+import { freePort } from "../../src/localplane/ports.ts";
 import { LocalPlane } from "../../src/localplane/localplane.ts";
 import { nodeApi } from "../../src/sim/node/node-api.ts";
 import { startVirtualCloud } from "../../src/sim/cloud/process.ts";
@@ -64,17 +66,6 @@ let before: string[];
 /** How many machines the namespace may hold: replicas + maxSurge of every deployment in it. */
 let budget = REPLICAS + MAX_SURGE;
 let watcher: { stop(): Promise<{ health: number; machines: number }[]> };
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 
 const healthStatus = async (): Promise<number> => {
   try {
@@ -393,6 +384,19 @@ describe("hostile input to a running sprout", () => {
       );
       invalidTimeouts.push(name);
     });
+  });
+
+  it("a MachineClass and its Secret deleted while machines use them: both stay, one ClassInUse Event", async () => {
+    type Held = { metadata?: { deletionTimestamp?: string; finalizers?: string[] } };
+    await client.delete(MachineResources.machineClasses, ns, "small");
+    await client.delete(Resources.secrets, ns, "worker");
+    await oneWarning("small", ClassEventReasons.classInUse);
+    const cls = await client.get<Held>(MachineResources.machineClasses, ns, "small");
+    expect(cls.metadata?.deletionTimestamp).toBeTruthy();
+    expect(cls.metadata?.finalizers).toContain(Finalizers.machineControllerManager);
+    const secret = await client.get<Held>(Resources.secrets, ns, "worker");
+    expect(secret.metadata?.deletionTimestamp).toBeTruthy();
+    expect(secret.metadata?.finalizers).toContain(Finalizers.machineController);
   });
 
   it("stayed healthy, ran nothing away and deleted nothing", async () => {

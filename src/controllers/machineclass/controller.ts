@@ -1,4 +1,4 @@
-import { Finalizers } from "../../api/constants.ts";
+import { ClassEventReasons, Finalizers } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineClass } from "../../api/v1alpha1/machineclass.ts";
@@ -101,7 +101,7 @@ export class MachineClassController {
     if (users.length > 0) {
       const names = users.map(objectKey).sort().slice(0, 5).join(", ");
       const note = `MachineClass is being deleted; it stays until no machine uses it (${users.length}: ${names}${users.length > 5 ? ", …" : ""})`;
-      await this.#events.record(c, "Warning", "ClassInUse", "Delete", note);
+      await this.#events.record(c, "Warning", ClassEventReasons.classInUse, "Delete", note);
       return { requeueAfter: IN_USE_RECHECK_MS };
     }
     await removeFinalizer(this.#client, MachineResources.machineClasses, c, CLASS_FINALIZER);
