@@ -254,6 +254,28 @@ export const PHASE_DELETION_ORDER: Readonly<Record<string, number>> = {
 /** The machinepriority.machine.sapcloud.io value of a machine without one; "1" is deleted first. */
 export const DEFAULT_MACHINE_PRIORITY = 3;
 
+/**
+ * MCM's retry periods (machineutils ConflictRetry, ShortRetry, MediumRetry, LongRetry): every
+ * controller takes its requeue delays from these (the machine controller's config may shorten them).
+ */
+export interface RetryPeriods {
+  /** After a write conflict or while a write is not yet in the cache. */
+  readonly conflictRetryMs: number;
+  /** Transient errors, waits on something soon done (a drain pass, a set's machines going). */
+  readonly shortRetryMs: number;
+  /** Other errors. */
+  readonly mediumRetryMs: number;
+  /** Errors unlikely to clear soon; the steady-state look again. */
+  readonly longRetryMs: number;
+}
+
+export const MCM_RETRY_PERIODS: RetryPeriods = {
+  conflictRetryMs: 200,
+  shortRetryMs: 5_000,
+  mediumRetryMs: 3 * 60_000,
+  longRetryMs: 10 * 60_000,
+};
+
 /** Most machines a MachineSet creates or deletes in one sync (MCM's BurstReplicas). */
 export const BURST_REPLICAS = 100;
 

@@ -1,9 +1,14 @@
-import { Annotations, DEFAULT_UNHEALTHY_NODE_CONDITIONS } from "../../api/constants.ts";
+import {
+  Annotations,
+  DEFAULT_UNHEALTHY_NODE_CONDITIONS,
+  MCM_RETRY_PERIODS,
+  type RetryPeriods,
+} from "../../api/constants.ts";
 import { parseDuration } from "../../api/duration.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 
 /** Settings of the machine controller; flag names and defaults are MCM's (docs/contracts/flags.md). */
-export interface MachineControllerConfig {
+export interface MachineControllerConfig extends RetryPeriods {
   /** --namespace: the control-cluster namespace whose machines this instance manages. */
   readonly namespace: string;
   /** --machine-creation-timeout. Default 20 min. */
@@ -22,10 +27,6 @@ export interface MachineControllerConfig {
   readonly resourceExhaustedRetryMs: number;
   /** --concurrent-syncs: workers per queue. Default 50. */
   readonly concurrentSyncs: number;
-  /** Retry periods: ShortRetry 5 s, MediumRetry 3 min, LongRetry 10 min (MCM's). */
-  readonly shortRetryMs: number;
-  readonly mediumRetryMs: number;
-  readonly longRetryMs: number;
   /** How often Pending and Unknown machines are re-checked. Default 1 min (MCM's). */
   readonly pendingRecheckMs: number;
 }
@@ -40,9 +41,7 @@ export const defaultMachineControllerConfig = (namespace: string): MachineContro
   bootstrapTokenAuthExtraGroups: "",
   resourceExhaustedRetryMs: 10 * 60_000,
   concurrentSyncs: 50,
-  shortRetryMs: 5_000,
-  mediumRetryMs: 3 * 60_000,
-  longRetryMs: 10 * 60_000,
+  ...MCM_RETRY_PERIODS,
   pendingRecheckMs: 60_000,
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mergePatch } from "./patch.ts";
+import { mergePatch, objectPatches } from "./patch.ts";
 
 describe("mergePatch", () => {
   it("contains only what changed", () => {
@@ -17,5 +17,32 @@ describe("mergePatch", () => {
 
   it("is undefined when nothing changed, so the write is skipped", () => {
     expect(mergePatch({ a: { b: [1, { c: 2 }] } }, { a: { b: [1, { c: 2 }] } })).toBeUndefined();
+  });
+});
+
+describe("objectPatches", () => {
+  const read = {
+    apiVersion: "v1",
+    kind: "X",
+    metadata: { name: "a", resourceVersion: "7", uid: "u", labels: { a: "1" } },
+    spec: { n: 1 },
+    status: { phase: "Pending" },
+  };
+
+  it("splits metadata and spec from status and leaves server-owned fields out", () => {
+    const draft = {
+      ...read,
+      metadata: { ...read.metadata, resourceVersion: "8", labels: { a: "1", b: "2" } },
+      status: { phase: "Running" },
+    };
+    expect(objectPatches(read, draft)).toEqual({
+      object: { metadata: { labels: { b: "2" } } },
+      status: { status: { phase: "Running" } },
+    });
+  });
+
+  it("is empty on both sides when only server-owned fields differ", () => {
+    const draft = { ...read, metadata: { ...read.metadata, resourceVersion: "9", generation: 3 } };
+    expect(objectPatches(read, draft)).toEqual({ object: undefined, status: undefined });
   });
 });
