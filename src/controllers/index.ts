@@ -34,12 +34,14 @@ export function addControllers(opts: ControllerOptions): ControllerSet {
   return {
     machines: new MachineController({ manager, target, registry: opts.registry, config }),
     machineClasses: new MachineClassController({ manager, namespace }),
-    machineSets: new MachineSetController({ manager, namespace, workers }),
+    // One set of retry periods for every controller: MCM's, or the config's shorter ones.
+    machineSets: new MachineSetController({ manager, namespace, workers, retry: config }),
     machineDeployments: new MachineDeploymentController({
       manager,
       namespace,
       target,
       workers,
+      retry: config,
       scaleDownAnnotationDuringRollout: opts.scaleDownAnnotationDuringRollout ?? true,
     }),
   };

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { API_VERSION } from "../../src/api/constants.ts";
-import { installCrds } from "../../src/api/install.ts";
+import { installCrds } from "../../src/cli/install-crds.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import { isConflict, KubeClient } from "../../src/runtime/client/client.ts";

@@ -60,17 +60,18 @@ export function ownedBySets(m: Machine, sets: readonly SetObject[]): boolean {
  * machine gets priority 1 and its marked-for-deletion-time (so its set deletes it first), names
  * of machines already gone are pruned. Only machines of this deployment's own sets are marked: a
  * name of another deployment's machine is pruned with a Warning Event and changes nothing there.
- * Returns true while machine annotations are not yet visible in the cache: the caller must not
- * scale the sets before they are, or a set could pick other victims.
+ * Returns the deployment with its annotations brought up to date, and `pending` while machine
+ * annotations are not yet visible in the cache: the caller must not scale the sets before they
+ * are, or a set could pick other victims.
  */
 export async function processTriggerDeletion(
   d: DeploymentObject,
   sets: readonly SetObject[],
   deps: DeployDeps,
-): Promise<boolean> {
+): Promise<{ draft: DeploymentObject; pending: boolean }> {
   const meta = d.metadata ?? {};
   const value = meta.annotations?.[Annotations.triggerDeletionByMCM];
-  if (value === undefined) return false;
+  if (value === undefined) return { draft: d, pending: false };
   const now = timestamp(deps.clock.now());
   const entries = parseTriggerDeletion(value, now);
   const cached = (name: string): Machine | undefined =>
@@ -84,21 +85,22 @@ export async function processTriggerDeletion(
     const note = `Machine ${e.name} named in ${Annotations.triggerDeletionByMCM} is not a machine of this MachineDeployment; entry dropped`;
     await deps.events.record(d, "Warning", SetEventReasons.triggerDeletionForeign, "Scale", note);
   }
-  let pending = await markMachines(d, live, cached, deps);
+  const marked = await markMachines(d, live, cached, deps);
   const normalized = live
     .map((e) => `${e.name}~${e.time}`)
     .sort()
     .join(",");
-  const annotations: Record<string, string | null> = {};
-  if (normalized !== value) annotations[Annotations.triggerDeletionByMCM] = normalized || null;
-  if (live.length > 0 && !meta.annotations?.[Annotations.lastReplicaChangeByScaler]) {
+  const trigger = Annotations.triggerDeletionByMCM;
+  const annotations = Object.fromEntries(
+    Object.entries(meta.annotations ?? {}).filter(([k]) => k !== trigger || normalized),
+  );
+  if (normalized) annotations[trigger] = normalized;
+  if (live.length > 0 && !annotations[Annotations.lastReplicaChangeByScaler]) {
     annotations[Annotations.lastReplicaChangeByScaler] = now;
   }
-  if (Object.keys(annotations).length > 0) {
-    await deps.client.patch(MachineResources.machineDeployments, meta.namespace, meta.name ?? "", {
-      metadata: { annotations, resourceVersion: meta.resourceVersion },
-    });
-    pending = true;
-  }
-  return pending;
+  const changed =
+    normalized !== value ||
+    annotations[Annotations.lastReplicaChangeByScaler] !==
+      meta.annotations?.[Annotations.lastReplicaChangeByScaler];
+  return { draft: { ...d, metadata: { ...meta, annotations } }, pending: marked || changed };
 }

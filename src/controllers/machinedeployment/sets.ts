@@ -3,6 +3,7 @@ import { resolveIntOrPercent } from "../../api/intorpercent.ts";
 import {
   Annotations,
   API_VERSION,
+  Finalizers,
   Labels,
   SetEventReasons,
   UNROLLED_SPEC_FIELDS,
@@ -10,7 +11,7 @@ import {
 import { MachineResources } from "../../api/resources.ts";
 import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
 import { isConflict } from "../../runtime/client/client.ts";
-import { mergePatch } from "../../runtime/client/patch.ts";
+import { patchObject } from "../../runtime/client/patch.ts";
 import { selectorMatches } from "../../runtime/selector.ts";
 import type { DeployDeps, DeploymentObject, SetObject, SetsOf } from "./deps.ts";
 import { equalIgnoreHash, templateHash } from "./hash.ts";
@@ -67,11 +68,8 @@ export async function claimSets(
     ) {
       const meta = s.metadata ?? {};
       const owners = [...(meta.ownerReferences ?? []), controllerRefTo(API_VERSION, "MachineDeployment", d)];
-      owned.push(
-        await deps.client.patch<SetObject>(MachineResources.machineSets, meta.namespace, meta.name ?? "", {
-          metadata: { ownerReferences: owners, resourceVersion: meta.resourceVersion },
-        }),
-      );
+      const adopted = { ...s, metadata: { ...meta, ownerReferences: owners } };
+      owned.push(await patchObject(deps.client, MachineResources.machineSets, s, adopted));
     }
   }
   return owned.sort(byAge);
@@ -113,15 +111,12 @@ export async function scaleSet(
     replicasOf(set) === replicas &&
     Object.entries(annotations).every(([k, v]) => meta.annotations?.[k] === v);
   if (same) return set;
-  const written = await deps.client.patch<SetObject>(
-    MachineResources.machineSets,
-    meta.namespace,
-    meta.name ?? "",
-    {
-      metadata: { annotations, resourceVersion: meta.resourceVersion },
-      spec: { replicas },
-    },
-  );
+  const after: SetObject = {
+    ...set,
+    metadata: { ...meta, annotations: { ...meta.annotations, ...annotations } },
+    spec: { ...set.spec, replicas },
+  };
+  const written = await patchObject(deps.client, MachineResources.machineSets, set, after);
   if (replicasOf(set) !== replicas) {
     const verb = replicas > replicasOf(set) ? "up" : "down";
     const note = `Scaled ${verb} machine set ${meta.name ?? ""} to ${String(replicas)}`;
@@ -162,10 +157,21 @@ export async function ensureNewSet(
   }
 }
 
+/** The new set's name is taken by a set of another template: the next sync must hash differently. */
+export class HashCollision extends Error {
+  /** status.collisionCount to write, so the next sync picks another name. */
+  readonly collisionCount: number;
+
+  constructor(name: string, collisionCount: number, options?: ErrorOptions) {
+    super(`MachineSet ${name} exists with another template (hash collision)`, options);
+    this.name = "HashCollision";
+    this.collisionCount = collisionCount;
+  }
+}
+
 /**
  * Creating the new set met one of the same name: ours with this template (a lagging cache) is
- * used; another template is a hash collision, counted in status.collisionCount so the next sync
- * picks another name.
+ * used; another template is a hash collision (HashCollision).
  */
 async function sameNameSet(
   d: DeploymentObject,
@@ -178,17 +184,7 @@ async function sameNameSet(
   const existing = await deps.client.find<SetObject>(MachineResources.machineSets, dm.namespace, name);
   const ours = existing !== undefined && controllerRefOf(existing)?.uid === dm.uid;
   if (ours && equalIgnoreHash(existing.spec?.template, d.spec?.template)) return existing;
-  const collisionCount = (d.status?.collisionCount ?? 0) + 1;
-  const patch = { status: { collisionCount } };
-  await deps.client.patch(
-    MachineResources.machineDeployments,
-    dm.namespace,
-    dm.name ?? "",
-    patch,
-    "merge",
-    "status",
-  );
-  throw err;
+  throw new HashCollision(name, (d.status?.collisionCount ?? 0) + 1, { cause: err });
 }
 
 function newSetFor(d: DeploymentObject, replicas: number, revision: string): SetObject {
@@ -207,6 +203,8 @@ function newSetFor(d: DeploymentObject, replicas: number, revision: string): Set
       labels,
       annotations: { ...bookkeeping(d, true), [Annotations.revision]: revision },
       ownerReferences: [controllerRefTo(API_VERSION, "MachineDeployment", d)],
+      // Born with the MachineSet controller's finalizer: one write less per set.
+      finalizers: [Finalizers.machineControllerManager],
     },
     spec: {
       replicas,
@@ -219,7 +217,10 @@ function newSetFor(d: DeploymentObject, replicas: number, revision: string): Set
 }
 
 /** The template of the current set with the deployment's non-rolling fields and class kind. */
-function unrolledSynced(d: DeploymentObject, set: SetObject): NonNullable<SetObject["spec"]>["template"] {
+function unrolledSynced(
+  d: DeploymentObject,
+  set: SetObject,
+): NonNullable<NonNullable<SetObject["spec"]>["template"]> {
   const desired = d.spec?.template.spec;
   const current = set.spec?.template ?? {};
   if (!current.spec || !desired) return current;
@@ -237,13 +238,17 @@ async function syncExistingSet(
   deps: DeployDeps,
 ): Promise<SetObject> {
   const meta = set.metadata ?? {};
-  const before = { metadata: { annotations: meta.annotations ?? {} }, spec: set.spec ?? {} };
-  const after = {
-    metadata: { annotations: { ...meta.annotations, [Annotations.revision]: revision } },
-    spec: { ...set.spec, minReadySeconds: d.spec?.minReadySeconds, template: unrolledSynced(d, set) },
+  const rest = { ...set.spec };
+  delete rest.minReadySeconds;
+  const minReady = d.spec?.minReadySeconds;
+  const after: SetObject = {
+    ...set,
+    metadata: { ...meta, annotations: { ...meta.annotations, [Annotations.revision]: revision } },
+    spec: {
+      ...rest,
+      ...(minReady !== undefined ? { minReadySeconds: minReady } : {}),
+      template: unrolledSynced(d, set),
+    },
   };
-  const patch = mergePatch(before, after) as { metadata?: Record<string, unknown> } | undefined;
-  if (patch === undefined) return set;
-  patch.metadata = { ...patch.metadata, resourceVersion: meta.resourceVersion };
-  return deps.client.patch<SetObject>(MachineResources.machineSets, meta.namespace, meta.name ?? "", patch);
+  return patchObject(deps.client, MachineResources.machineSets, set, after);
 }

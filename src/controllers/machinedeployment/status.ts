@@ -1,10 +1,8 @@
 import { timestamp } from "../../api/time.ts";
 import { DeploymentConditions } from "../../api/constants.ts";
-import { MachineResources } from "../../api/resources.ts";
 import type { MachineDeployment } from "../../api/v1alpha1/machinedeployment.ts";
-import { mergePatch } from "../../runtime/client/patch.ts";
 import { selectorString } from "../../runtime/selector.ts";
-import type { DeployDeps, DeploymentObject, SetObject } from "./deps.ts";
+import type { DeploymentObject, SetObject } from "./deps.ts";
 import { availableOf, maxUnavailableOf, replicasOf, splitSets, sum } from "./sets.ts";
 
 type Status = NonNullable<MachineDeployment["status"]>;
@@ -191,22 +189,4 @@ export function pausedCondition(d: DeploymentObject, status: Status, now: number
     );
   }
   return status;
-}
-
-export async function writeDeploymentStatus(
-  d: DeploymentObject,
-  status: Status,
-  deps: DeployDeps,
-): Promise<void> {
-  const patch = mergePatch({ status: d.status ?? {} }, { status });
-  if (patch === undefined) return;
-  const meta = d.metadata ?? {};
-  await deps.client.patch(
-    MachineResources.machineDeployments,
-    meta.namespace,
-    meta.name ?? "",
-    patch,
-    "merge",
-    "status",
-  );
 }

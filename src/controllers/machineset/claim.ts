@@ -3,16 +3,16 @@ import { API_VERSION, UNROLLED_SPEC_FIELDS } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
-import { mergePatch } from "../../runtime/client/patch.ts";
+import type { OwnerReference } from "../../api/v1alpha1/object.ts";
+import { mergePatch, patchObject } from "../../runtime/client/patch.ts";
 import { selectorMatches } from "../../runtime/selector.ts";
 import type { SetDeps } from "./deps.ts";
 
-async function patchOwners(m: Machine, owners: Machine["metadata"], deps: SetDeps): Promise<Machine> {
-  const meta = m.metadata ?? {};
-  const patch = {
-    metadata: { ownerReferences: owners?.ownerReferences ?? null, resourceVersion: meta.resourceVersion },
-  };
-  return deps.client.patch<Machine>(MachineResources.machines, meta.namespace, meta.name ?? "", patch);
+async function patchOwners(m: Machine, owners: OwnerReference[], deps: SetDeps): Promise<Machine> {
+  const meta = { ...m.metadata };
+  if (owners.length > 0) meta.ownerReferences = owners;
+  else delete meta.ownerReferences;
+  return patchObject(deps.client, MachineResources.machines, m, { ...m, metadata: meta });
 }
 
 type Claim = "owned" | "release" | "orphan" | "other";
@@ -59,14 +59,14 @@ export async function claimMachines(
   if (orphans.length === 0 || set.metadata?.deletionTimestamp || !(await stillLive(set, deps))) return owned;
   for (const m of orphans) {
     const owners = [...(m.metadata?.ownerReferences ?? []), controllerRefTo(API_VERSION, "MachineSet", set)];
-    owned.push(await patchOwners(m, { ownerReferences: owners }, deps));
+    owned.push(await patchOwners(m, owners, deps));
   }
   return owned;
 }
 
 async function release(m: Machine, set: MachineSet, deps: SetDeps): Promise<void> {
   const owners = (m.metadata?.ownerReferences ?? []).filter((r) => r.uid !== set.metadata?.uid);
-  await patchOwners(m, owners.length > 0 ? { ownerReferences: owners } : {}, deps);
+  await patchOwners(m, owners, deps);
 }
 
 /**
@@ -92,9 +92,14 @@ export async function propagateTemplate(
       if (mergePatch(before, after) === undefined) return m;
       const next = { ...m.spec, class: { ...m.spec.class, kind: spec.class.kind } };
       for (const f of UNROLLED_SPEC_FIELDS) (next as Record<string, unknown>)[f] = spec[f];
-      const patch = mergePatch({ spec: m.spec }, { spec: next });
-      const meta = m.metadata ?? {};
-      return deps.client.patch<Machine>(MachineResources.machines, meta.namespace, meta.name ?? "", patch);
+      // The template's fields belong to the set: no lock against the machine controller's writes.
+      return patchObject(
+        deps.client,
+        MachineResources.machines,
+        m,
+        { ...m, spec: next },
+        { optimisticLock: false },
+      );
     }),
   );
 }

@@ -1,22 +1,29 @@
-import { ensureFinalizer, removeFinalizer } from "../../runtime/client/finalizers.ts";
 import { controllerKeyOf, controllerRefOf } from "../../runtime/meta/owners.ts";
 import { phaseOf } from "../../api/machine-state.ts";
-import { Finalizers, MachineSetConditions, SetEventReasons } from "../../api/constants.ts";
+import {
+  Finalizers,
+  MachineSetConditions,
+  MCM_RETRY_PERIODS,
+  type RetryPeriods,
+  SetEventReasons,
+} from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
 import type { Informer } from "../../runtime/cache/informer.ts";
 import { Indexers, objectKey } from "../../runtime/cache/store.ts";
 import { type Clock, realClock } from "../../runtime/clock.ts";
+import { patchObject, withFinalizer, withoutFinalizer } from "../../runtime/client/patch.ts";
 import { Controller, type ReconcileContext, type Result } from "../../runtime/controller/controller.ts";
+import { type Phase, type PhaseResult, runPhases, type Scope } from "../../runtime/controller/phases.ts";
 import type { Manager } from "../../runtime/manager/manager.ts";
 import { selectorMatches } from "../../runtime/selector.ts";
 import { claimMachines, propagateTemplate } from "./claim.ts";
 import type { MachineObject, MachineSetObject, SetDeps } from "./deps.ts";
 import { Expectations } from "./expectations.ts";
 import { createMachines, deleteMachines, planReplicas } from "./replicas.ts";
-import { refuseSet, selectorProblem } from "./selector-guard.ts";
-import { type ReplicaFailure, setStatus, writeSetStatus } from "./status.ts";
+import { refusedStatus, selectorProblem } from "./selector-guard.ts";
+import { type ReplicaFailure, setStatus } from "./status.ts";
 
 export interface MachineSetControllerOptions {
   readonly manager: Manager;
@@ -25,7 +32,19 @@ export interface MachineSetControllerOptions {
   readonly workers?: number;
   /** Full resync of every set. Default 10 min (MCM's). */
   readonly resyncMs?: number;
+  /** Requeue delays. Default MCM's. */
+  readonly retry?: RetryPeriods;
   readonly clock?: Clock;
+}
+
+/** What one reconcile of a set read, and the draft of the set its phases change. */
+interface SetScope extends Scope<MachineSetObject> {
+  readonly key: string;
+  readonly read: MachineSetObject;
+  /** The namespace's machines, from the cache. */
+  readonly all: readonly MachineObject[];
+  owned: Machine[];
+  failure?: ReplicaFailure | undefined;
 }
 
 const isActive = (m: Machine): boolean => !m.metadata?.deletionTimestamp && phaseOf(m) !== "Terminating";
@@ -49,10 +68,23 @@ export class MachineSetController {
   readonly #controller: Controller;
   readonly #expectations = new Expectations();
   readonly #resyncMs: number;
+  readonly #retry: RetryPeriods;
+  readonly #phases: readonly Phase<SetScope>[] = [
+    (s) => this.#selectorGuard(s),
+    (s) => {
+      s.draft = withFinalizer(s.draft, Finalizers.machineControllerManager);
+      return undefined;
+    },
+    (s) => this.#claim(s),
+    (s) => this.#replicas(s),
+    (s) => this.#status(s),
+  ];
+  readonly #deletion: readonly Phase<SetScope>[] = [(s) => this.#deleteSet(s)];
 
   constructor(opts: MachineSetControllerOptions) {
     const { manager, namespace } = opts;
-    this.#resyncMs = opts.resyncMs ?? 10 * 60_000;
+    this.#resyncMs = opts.resyncMs ?? MCM_RETRY_PERIODS.longRetryMs;
+    this.#retry = opts.retry ?? MCM_RETRY_PERIODS;
     this.#deps = { client: manager.client, events: manager.events, clock: opts.clock ?? realClock };
     this.sets = manager.informer<MachineSetObject>(MachineResources.machineSets, { namespace });
     this.machines = manager.informer<MachineObject>(MachineResources.machines, {
@@ -83,37 +115,56 @@ export class MachineSetController {
       .map(objectKey);
   }
 
+  /**
+   * Finalizer → claim and pass the template down → replicas → status, then one write of the set;
+   * a deleted set deletes its machines and, once none is left, drops its finalizer.
+   */
   async #reconcile(ctx: ReconcileContext): Promise<Result> {
-    const cached = this.sets.store.get(ctx.key);
-    if (!cached) {
+    const read = this.sets.store.get(ctx.key);
+    if (!read) {
       this.#expectations.forget(ctx.key);
       return undefined;
     }
-    const all = this.machines.store
-      .list()
-      .filter((m) => m.metadata?.namespace === cached.metadata?.namespace);
-    if (cached.metadata?.deletionTimestamp) return this.#deleteSet(cached, all);
-    const problem = selectorProblem(cached.spec?.selector, cached.spec?.template?.metadata?.labels);
-    if (problem) {
-      const mine = all.filter((m) => controllerRefOf(m)?.uid === cached.metadata?.uid && isActive(m));
-      await refuseSet(cached, mine, problem, this.#deps);
-      return { requeueAfter: this.#resyncMs };
-    }
-    const set = await ensureFinalizer(
-      this.#deps.client,
-      MachineResources.machineSets,
-      cached,
-      Finalizers.machineControllerManager,
+    const ns = read.metadata?.namespace;
+    const all = this.machines.store.list().filter((m) => m.metadata?.namespace === ns);
+    const scope: SetScope = { key: ctx.key, read, draft: read, all, owned: [] };
+    const phases = read.metadata?.deletionTimestamp ? this.#deletion : this.#phases;
+    return runPhases(scope, phases, (draft) =>
+      patchObject(this.#deps.client, MachineResources.machineSets, read, draft),
     );
-    const owned = await propagateTemplate(set, await claimMachines(set, all, this.#deps), this.#deps);
-    const byName = new Map(all.map((m) => [m.metadata?.name ?? "", m]));
+  }
+
+  /** A set whose selector cannot work only reports why (selector-guard.ts). */
+  async #selectorGuard(s: SetScope): Promise<PhaseResult> {
+    const spec = s.read.spec;
+    const problem = selectorProblem(spec?.selector, spec?.template?.metadata?.labels);
+    if (!problem) return undefined;
+    const uid = s.read.metadata?.uid;
+    const mine = s.all.filter((m) => controllerRefOf(m)?.uid === uid && isActive(m));
+    s.draft = { ...s.draft, status: await refusedStatus(s.read, mine, problem, this.#deps) };
+    return { requeueAfter: this.#resyncMs, stop: true };
+  }
+
+  async #claim(s: SetScope): Promise<undefined> {
+    s.owned = await propagateTemplate(s.read, await claimMachines(s.read, s.all, this.#deps), this.#deps);
+    return undefined;
+  }
+
+  /** Creates or deletes machines once the cache shows this set's earlier writes; else looks again soon. */
+  async #replicas(s: SetScope): Promise<{ requeueAfter: number } | undefined> {
+    const byName = new Map(s.all.map((m) => [m.metadata?.name ?? "", m]));
+    if (!this.#expectations.satisfied(s.key, byName, this.#deps.clock.now())) {
+      return { requeueAfter: this.#retry.shortRetryMs };
+    }
+    s.failure = await this.#manageReplicas(s.key, s.read, s.owned.filter(isActive));
+    return undefined;
+  }
+
+  #status(s: SetScope): { requeueAfter: number } {
     const now = this.#deps.clock.now();
-    const settled = this.#expectations.satisfied(ctx.key, byName, now);
-    const failure = settled ? await this.#manageReplicas(ctx.key, set, owned.filter(isActive)) : undefined;
-    const { status, availableInMs } = setStatus(set, owned.filter(isActive), failure, now);
-    await writeSetStatus(set, status, this.#deps);
-    const next = Math.min(this.#resyncMs, settled ? Infinity : 5_000, (availableInMs ?? Infinity) + 1000);
-    return { requeueAfter: next };
+    const { status, availableInMs } = setStatus(s.read, s.owned.filter(isActive), s.failure, now);
+    s.draft = { ...s.draft, status };
+    return { requeueAfter: Math.min(this.#resyncMs, (availableInMs ?? Infinity) + 1000) };
   }
 
   async #manageReplicas(
@@ -157,18 +208,13 @@ export class MachineSetController {
   }
 
   /** A deleted set deletes its machines; its finalizer goes once none is left. */
-  async #deleteSet(set: MachineSetObject, all: readonly Machine[]): Promise<Result> {
-    const meta = set.metadata ?? {};
-    const owned = all.filter((m) => controllerRefOf(m)?.uid === meta.uid);
+  async #deleteSet(s: SetScope): Promise<{ requeueAfter: number } | undefined> {
+    const uid = s.read.metadata?.uid;
+    const owned = s.all.filter((m) => controllerRefOf(m)?.uid === uid);
     const live = owned.filter((m) => !m.metadata?.deletionTimestamp);
     if (live.length > 0) await deleteMachines(live, this.#deps);
-    if (owned.length > 0) return { requeueAfter: 5_000 };
-    await removeFinalizer(
-      this.#deps.client,
-      MachineResources.machineSets,
-      set,
-      Finalizers.machineControllerManager,
-    );
+    if (owned.length > 0) return { requeueAfter: this.#retry.shortRetryMs };
+    s.draft = withoutFinalizer(s.draft, Finalizers.machineControllerManager);
     return undefined;
   }
 }

@@ -1,12 +1,9 @@
 import { readinessOf } from "../../api/machine-state.ts";
 import { timestamp } from "../../api/time.ts";
 import { Annotations, type MachineSetConditions, PRESERVE_VALUES } from "../../api/constants.ts";
-import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
-import { mergePatch } from "../../runtime/client/patch.ts";
 import { selectorString } from "../../runtime/selector.ts";
-import type { SetDeps } from "./deps.ts";
 
 type SetStatus = NonNullable<MachineSet["status"]>;
 type SetCondition = NonNullable<SetStatus["machineSetCondition"]>[number];
@@ -86,19 +83,4 @@ export function setStatus(
     }));
   } else delete status.failedMachines;
   return { status, availableInMs };
-}
-
-/** Writes the status through the status subresource when it changed. */
-export async function writeSetStatus(set: MachineSet, status: SetStatus, deps: SetDeps): Promise<MachineSet> {
-  const patch = mergePatch({ status: set.status ?? {} }, { status });
-  if (patch === undefined) return set;
-  const meta = set.metadata ?? {};
-  return deps.client.patch<MachineSet>(
-    MachineResources.machineSets,
-    meta.namespace,
-    meta.name ?? "",
-    patch,
-    "merge",
-    "status",
-  );
 }
