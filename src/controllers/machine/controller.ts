@@ -11,8 +11,10 @@ import type { Informer } from "../../runtime/cache/informer.ts";
 import { Indexers, objectKey } from "../../runtime/cache/store.ts";
 import { type Clock, realClock } from "../../runtime/clock.ts";
 import { isNotFound, type KubeClient, type KubeObject } from "../../runtime/client/client.ts";
+import { patchObject, withFinalizer } from "../../runtime/client/patch.ts";
 import { Resources } from "../../runtime/client/resources.ts";
 import { Controller, type ReconcileContext, type Result } from "../../runtime/controller/controller.ts";
+import { type Phase, type PhaseResult, runPhases, type Scope } from "../../runtime/controller/phases.ts";
 import type { Manager } from "../../runtime/manager/manager.ts";
 import { classlessDeletion, FORCE_DELETION_HINT } from "./classless.ts";
 import { invalidTimeouts, type MachineControllerConfig } from "./config.ts";
@@ -23,7 +25,6 @@ import type { FlowDeps } from "./deps.ts";
 import { healthFlow } from "./health.ts";
 import { DEPLOYMENT_INDEX, ReplacementPermits } from "./replacements.ts";
 import { withOperation } from "./status.ts";
-import { writeObject, writeStatus } from "./write.ts";
 
 type MachineObject = Machine & KubeObject;
 type ClassObject = MachineClass & KubeObject;
@@ -40,6 +41,14 @@ export interface MachineControllerDeps {
 
 const deleting = (m: Machine): boolean => Boolean(m.metadata?.deletionTimestamp);
 
+/** What one lifecycle reconcile read, and the draft of the machine its phases change. */
+interface MachineScope extends Scope<MachineObject> {
+  readonly read: MachineObject;
+  /** The reconcile's signal, for the driver calls. */
+  readonly signal: AbortSignal;
+  work?: MachineWork;
+}
+
 /**
  * The machine controller: one queue for creation and health, another for deletion, so drains and
  * mass terminations never delay creations (each with --concurrent-syncs workers).
@@ -53,6 +62,11 @@ export class MachineController {
   readonly #flow: FlowDeps;
   readonly #lifecycle: Controller;
   readonly #termination: Controller;
+  readonly #phases: readonly Phase<MachineScope>[] = [
+    (s) => this.#finalizer(s),
+    (s) => this.#resolve(s),
+    (s) => this.#createOrHealth(s),
+  ];
 
   constructor(deps: MachineControllerDeps) {
     this.#deps = deps;
@@ -124,33 +138,67 @@ export class MachineController {
     return this.machines.store.byIndex("node", name).map(objectKey);
   }
 
+  /**
+   * Finalizer (persisted before any VM exists) → class, Secrets and driver → create or health, then
+   * one write of the machine (metadata and spec, then status).
+   */
   async #reconcile(ctx: ReconcileContext): Promise<Result> {
-    let machine: Machine | undefined = this.machines.store.get(ctx.key);
-    if (!machine) return undefined;
-    if (deleting(machine)) {
+    const read = this.machines.store.get(ctx.key);
+    if (!read) return undefined;
+    if (deleting(read)) {
       this.#termination.enqueue(ctx.key);
       return undefined;
     }
-    machine = await this.#ensureFinalizer(machine);
-    const ignored = invalidTimeouts(machine);
+    const scope: MachineScope = { read, draft: read, signal: ctx.signal };
+    return runPhases(scope, this.#phases, (draft) =>
+      patchObject(this.#flow.client, MachineResources.machines, read, draft),
+    );
+  }
+
+  /** The finalizer is written before anything else happens: a VM must never exist without it. */
+  #finalizer(s: MachineScope): PhaseResult {
+    if (s.read.metadata?.finalizers?.includes(Finalizers.machineControllerManager)) return undefined;
+    s.draft = withFinalizer(s.draft, Finalizers.machineControllerManager);
+    // The write's own watch event brings the machine back.
+    return { stop: true };
+  }
+
+  async #resolve(s: MachineScope): Promise<PhaseResult> {
+    const ignored = invalidTimeouts(s.read);
     if (ignored.length > 0) {
       // Stored before admission checked durations; the Event recorder counts the repeats.
       const reason = MachineEventReasons.invalidTimeout;
-      await this.#flow.events.record(machine, "Warning", reason, "Create", ignored.join("; "));
+      await this.#flow.events.record(s.read, "Warning", reason, "Create", ignored.join("; "));
     }
-    const work = await this.#work(machine, ctx.signal);
-    if (!work) return { requeueAfter: this.#deps.config.mediumRetryMs };
-    const phase = phaseOf(machine);
-    if (machine.spec.providerID && phase !== "" && phase !== "CrashLoopBackOff") {
-      return this.#flow.target ? healthFlow(machine, this.#flow) : undefined;
+    const resolved = await this.#work(s.read, s.signal);
+    if ("problem" in resolved) {
+      s.draft = resolved.problem;
+      return { requeueAfter: this.#deps.config.mediumRetryMs, stop: true };
     }
-    return createFlow(work, this.#flow);
+    s.work = resolved.work;
+    return undefined;
+  }
+
+  async #createOrHealth(s: MachineScope): Promise<PhaseResult> {
+    if (!s.work) return undefined;
+    const phase = phaseOf(s.read);
+    const hasVm = s.read.spec.providerID && phase !== "" && phase !== "CrashLoopBackOff";
+    if (hasVm && !this.#flow.target) return undefined;
+    const { draft, requeueAfter } = hasVm
+      ? await healthFlow(s.read, this.#flow)
+      : await createFlow(s.work, this.#flow);
+    s.draft = draft;
+    return requeueAfter === undefined ? undefined : { requeueAfter };
   }
 
   async #terminate(ctx: ReconcileContext): Promise<Result> {
     const machine = this.machines.store.get(ctx.key);
     if (!machine || !deleting(machine)) return undefined;
-    const work = (await this.#work(machine, ctx.signal)) ?? classlessDeletion(machine, ctx.signal);
+    const resolved = await this.#work(machine, ctx.signal);
+    if ("problem" in resolved) {
+      await patchObject(this.#flow.client, MachineResources.machines, machine, resolved.problem);
+    }
+    const work = "work" in resolved ? resolved.work : classlessDeletion(machine, ctx.signal);
     if (!work) return { requeueAfter: this.#deps.config.mediumRetryMs };
     try {
       return await deletionFlow(work, this.#flow);
@@ -178,19 +226,13 @@ export class MachineController {
     }
   }
 
-  async #ensureFinalizer(machine: Machine): Promise<Machine> {
-    const meta = machine.metadata ?? {};
-    if (meta.finalizers?.includes(Finalizers.machineControllerManager)) return machine;
-    return writeObject(this.#flow.client, machine, {
-      ...machine,
-      metadata: { ...meta, finalizers: [...(meta.finalizers ?? []), Finalizers.machineControllerManager] },
-    });
-  }
-
-  /** The machine's class, Secret data and driver; a problem is reported on the Machine and an Event. */
-  async #work(machine: Machine, signal: AbortSignal): Promise<MachineWork | undefined> {
+  /**
+   * The machine's class, Secret data and driver; or, when one is missing, the machine with the
+   * problem in status (the same problem again changes nothing) after a Warning Event.
+   */
+  async #work(machine: Machine, signal: AbortSignal): Promise<{ work: MachineWork } | { problem: Machine }> {
     try {
-      return await resolveWork(machine, this.classes, this.secrets, this.#deps.registry, signal);
+      return { work: await resolveWork(machine, this.classes, this.secrets, this.#deps.registry, signal) };
     } catch (err) {
       const cause = MachineError.from(err);
       const type = deleting(machine) ? "Delete" : "Create";
@@ -198,13 +240,12 @@ export class MachineController {
         ? new MachineError(cause.code, `${cause.message}; ${FORCE_DELETION_HINT}`)
         : cause;
       const last = machine.status?.lastOperation;
-      // The same problem again: nothing to write (the Event recorder counts the repeat).
-      if (last?.description !== e.message || last.errorCode !== e.code || last.state !== "Failed") {
-        const update = { type, state: "Failed", description: e.message, errorCode: e.code } as const;
-        await writeStatus(this.#flow.client, machine, withOperation(machine, update, this.#flow.clock.now()));
-      }
       await this.#flow.events.record(machine, "Warning", "InvalidClass", type, e.message);
-      return undefined;
+      if (last?.description === e.message && last.errorCode === e.code && last.state === "Failed") {
+        return { problem: machine };
+      }
+      const update = { type, state: "Failed", description: e.message, errorCode: e.code } as const;
+      return { problem: { ...machine, status: withOperation(machine, update, this.#flow.clock.now()) } };
     }
   }
 }

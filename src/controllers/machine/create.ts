@@ -3,21 +3,27 @@ import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { CreateMachineResponse, SecretData } from "../../driver/driver.ts";
 import { retryClassOf } from "../../driver/codes.ts";
 import { MachineError } from "../../driver/errors.ts";
-import type { Result } from "../../runtime/controller/controller.ts";
 import { substitutePlaceholders } from "../../bootstrap/placeholders.ts";
 import { ensureBootstrapToken, tokenIdOf, tokenOwnerOf } from "./bootstrap-token.ts";
 import { creationTimeoutOf } from "./config.ts";
 import type { MachineWork } from "./context.ts";
-import type { FlowDeps } from "./deps.ts";
+import type { FlowDeps, FlowOutcome } from "./deps.ts";
 import { withOperation } from "./status.ts";
-import { writeObject, writeStatus } from "./write.ts";
+
+/** A driver call whose every failure is a MachineError (apiserver errors never pass through one). */
+const driverCall = <T>(call: Promise<T>): Promise<T> =>
+  call.catch((err: unknown) => {
+    throw MachineError.from(err);
+  });
 
 /**
  * MCM's create flow: render the user data (bootstrap token, machine name), ask the driver for an
- * existing VM first (adopt it), create one only when there is none, record providerID and the node
- * label, initialise, and move the machine to Pending. Failures go to status and an Event.
+ * existing VM first (adopt it), create one only when there is none, initialise, then record
+ * providerID, the node label and phase Pending in the returned draft (written by the caller).
+ * A driver's failure (or a class that cannot work) goes to status and an Event; an apiserver error
+ * is thrown, for the runtime's backoff.
  */
-export async function createFlow(work: MachineWork, deps: FlowDeps): Promise<Result> {
+export async function createFlow(work: MachineWork, deps: FlowDeps): Promise<FlowOutcome> {
   const { machine, driver, machineClass, signal } = work;
   const name = machine.metadata?.name ?? "";
   try {
@@ -25,47 +31,37 @@ export async function createFlow(work: MachineWork, deps: FlowDeps): Promise<Res
     const req = { machine, machineClass, secret, signal };
     let vm = await adopt(work, secret);
     if (!vm) {
-      vm = await driver.createMachine(req);
+      vm = await driverCall(driver.createMachine(req));
       await deps.events.record(machine, "Normal", "Created", "Create", `VM ${vm.providerID} created`);
     }
     if (staleNode(vm, name, deps)) {
-      await driver.deleteMachine({
-        machine: { ...machine, spec: { ...machine.spec, providerID: vm.providerID } },
-        machineClass,
-        secret,
-        signal,
-      });
-      return await createFailed(
-        work,
-        deps,
-        new MachineError("Internal", `VM using old node obj ${vm.nodeName}; deleted the VM`),
-        true,
-      );
+      const spec = { ...machine.spec, providerID: vm.providerID };
+      const stale = { machine: { ...machine, spec }, machineClass, secret, signal };
+      await driverCall(driver.deleteMachine(stale));
+      const err = new MachineError("Internal", `VM using old node obj ${vm.nodeName}; deleted the VM`);
+      return await createFailed(work, deps, err, true);
     }
     const lastKnownState = (await initialize(work, secret)) ?? vm.lastKnownState;
-    const updated = await recordVm(machine, vm, tokenId, deps);
-    const status = withOperation(
-      updated,
-      {
-        phase: deps.target ? "Pending" : "Available",
-        type: "Create",
-        state: deps.target ? "Processing" : "Successful",
-        description: deps.target
-          ? "Creating machine on cloud provider"
-          : `Machine ${name} created; no target cluster to join`,
-        timeoutActive: deps.target !== undefined,
-        conditions: [{ type: "VMCreated", status: "True", reason: "Created" }],
-      },
-      deps.clock.now(),
-    );
-    await writeStatus(
-      deps.client,
-      updated,
-      lastKnownState === undefined ? status : { ...status, lastKnownState },
-    );
-    return { requeueAfter: deps.config.pendingRecheckMs };
+    const recorded = withVm(machine, vm, tokenId, deps);
+    const update = {
+      phase: deps.target ? "Pending" : "Available",
+      type: "Create",
+      state: deps.target ? "Processing" : "Successful",
+      description: deps.target
+        ? "Creating machine on cloud provider"
+        : `Machine ${name} created; no target cluster to join`,
+      timeoutActive: deps.target !== undefined,
+      conditions: [{ type: "VMCreated", status: "True", reason: "Created" }],
+    } as const;
+    const status = withOperation(recorded, update, deps.clock.now());
+    const draft = {
+      ...recorded,
+      status: lastKnownState === undefined ? status : { ...status, lastKnownState },
+    };
+    return { draft, requeueAfter: deps.config.pendingRecheckMs };
   } catch (err) {
-    return createFailed(work, deps, MachineError.from(err), false);
+    if (!(err instanceof MachineError)) throw err;
+    return createFailed(work, deps, err, false);
   }
 }
 
@@ -103,14 +99,17 @@ async function renderedSecret(
 /** The existing VM of this machine (adopted), or undefined when one must be created. */
 async function adopt(work: MachineWork, secret: SecretData): Promise<CreateMachineResponse | undefined> {
   try {
-    return await work.driver.getMachineStatus({
-      machine: work.machine,
-      machineClass: work.machineClass,
-      secret,
-      signal: work.signal,
-    });
+    return await driverCall(
+      work.driver.getMachineStatus({
+        machine: work.machine,
+        machineClass: work.machineClass,
+        secret,
+        signal: work.signal,
+      }),
+    );
   } catch (err) {
-    const e = MachineError.from(err);
+    if (!(err instanceof MachineError)) throw err;
+    const e = err;
     if (e.code === "NotFound" || e.code === "Unimplemented") {
       const providerID = work.machine.spec.providerID;
       return providerID
@@ -126,9 +125,10 @@ async function adopt(work: MachineWork, secret: SecretData): Promise<CreateMachi
 async function initialize(work: MachineWork, secret: SecretData): Promise<string | undefined> {
   const { machine, machineClass, signal } = work;
   try {
-    return (await work.driver.initializeMachine({ machine, machineClass, secret, signal })).lastKnownState;
+    const out = await driverCall(work.driver.initializeMachine({ machine, machineClass, secret, signal }));
+    return out.lastKnownState;
   } catch (err) {
-    if (MachineError.from(err).code !== "Unimplemented") throw err;
+    if (!(err instanceof MachineError) || err.code !== "Unimplemented") throw err;
     return undefined;
   }
 }
@@ -139,17 +139,17 @@ function staleNode(vm: CreateMachineResponse, name: string, deps: FlowDeps): boo
   return deps.nodes?.store.get(vm.nodeName) !== undefined;
 }
 
-/** One write: node label, default priority, bootstrap token id, providerID. */
-async function recordVm(
+/** The machine with its VM recorded: node label, default priority, bootstrap token id, providerID. */
+function withVm(
   machine: Machine,
   vm: CreateMachineResponse,
   tokenId: string | undefined,
   deps: FlowDeps,
-): Promise<Machine> {
+): Machine {
   if (deps.target && !vm.nodeName) throw new MachineError("Internal", "the driver returned no node name");
   if (!vm.providerID) throw new MachineError("Internal", "the driver returned no providerID");
   const meta = machine.metadata ?? {};
-  const after: Machine = {
+  return {
     ...machine,
     metadata: {
       ...meta,
@@ -162,39 +162,35 @@ async function recordVm(
     },
     spec: { ...machine.spec, providerID: vm.providerID },
   };
-  return writeObject(deps.client, machine, after);
 }
 
-/** Records a failed create: CrashLoopBackOff, or Failed once the creation timeout has passed. */
+/** A failed create: CrashLoopBackOff, or Failed once the creation timeout has passed. */
 async function createFailed(
   work: MachineWork,
   deps: FlowDeps,
   err: MachineError,
   fatal: boolean,
-): Promise<Result> {
+): Promise<FlowOutcome> {
   const { machine } = work;
   const now = deps.clock.now();
   const created = Date.parse(machine.metadata?.creationTimestamp ?? "") || now;
   const timedOut = fatal || now - created > creationTimeoutOf(machine, deps.config);
-  await writeStatus(
-    deps.client,
+  const status = withOperation(
     machine,
-    withOperation(
-      machine,
-      {
-        phase: timedOut ? "Failed" : "CrashLoopBackOff",
-        type: "Create",
-        state: "Failed",
-        description: `Cloud provider message - ${err.message}`,
-        errorCode: err.code,
-        timeoutActive: false,
-        conditions: [{ type: "VMCreated", status: "False", reason: err.code }],
-      },
-      now,
-    ),
+    {
+      phase: timedOut ? "Failed" : "CrashLoopBackOff",
+      type: "Create",
+      state: "Failed",
+      description: `Cloud provider message - ${err.message}`,
+      errorCode: err.code,
+      timeoutActive: false,
+      conditions: [{ type: "VMCreated", status: "False", reason: err.code }],
+    },
+    now,
   );
   await deps.events.record(machine, "Warning", "CreateFailed", "Create", `${err.code}: ${err.message}`);
-  if (timedOut) return undefined;
+  const draft = { ...machine, status };
+  if (timedOut) return { draft };
   const c = deps.config;
   const after = {
     short: c.shortRetryMs,
@@ -202,5 +198,5 @@ async function createFailed(
     long: c.longRetryMs,
     resourceExhausted: c.resourceExhaustedRetryMs,
   }[retryClassOf(err.code, "create")];
-  return { requeueAfter: after };
+  return { draft, requeueAfter: after };
 }

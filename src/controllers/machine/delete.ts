@@ -9,6 +9,8 @@ import {
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import { TRANSIENT_CODES } from "../../driver/codes.ts";
 import { MachineError } from "../../driver/errors.ts";
+import { MachineResources } from "../../api/resources.ts";
+import { PatchHelper, withoutFinalizer } from "../../runtime/client/patch.ts";
 import { Resources } from "../../runtime/client/resources.ts";
 import type { Result } from "../../runtime/controller/controller.ts";
 import { deleteBootstrapToken, tokenOwnerOf } from "./bootstrap-token.ts";
@@ -17,7 +19,6 @@ import type { FlowDeps } from "./deps.ts";
 import { drainStep } from "./drain-step.ts";
 import type { StepOutcome } from "./step-outcome.ts";
 import { type ConditionUpdate, withOperation } from "./status.ts";
-import { writeObject, writeStatus } from "./write.ts";
 
 /** The step a deletion is at: status.deletionStep, else MCM's marker text, else the start. */
 export function currentStep(machine: Machine): DeletionStep | undefined {
@@ -34,25 +35,25 @@ export function currentStep(machine: Machine): DeletionStep | undefined {
  * drain → (forced: delete VolumeAttachments) → delete the VM → delete the Node → remove the finalizer.
  */
 export async function deletionFlow(work: MachineWork, deps: FlowDeps): Promise<Result> {
-  let machine = work.machine;
-  if (!machine.metadata?.finalizers?.includes(Finalizers.machineControllerManager)) return undefined;
-  let step = currentStep(machine);
+  const machine = new PatchHelper(deps.client, MachineResources.machines, work.machine);
+  if (!work.machine.metadata?.finalizers?.includes(Finalizers.machineControllerManager)) return undefined;
+  let step = currentStep(work.machine);
   if (!step) {
     step = "GetVMStatus";
-    machine = await enterStep(machine, step, deps);
-    await deps.events.record(machine, "Normal", "Terminating", "Delete", "deletion started");
+    await enterStep(machine, step, deps);
+    await deps.events.record(machine.current, "Normal", "Terminating", "Delete", "deletion started");
   }
   for (;;) {
-    const outcome = await runStep(step, { ...work, machine }, deps);
+    const outcome = await runStep(step, { ...work, machine: machine.current }, machine, deps);
     if ("retryAfter" in outcome) {
       const description = `${DELETION_MARKERS[step]}: ${outcome.note}`;
       const conditions = drainCondition(step, "False", "Draining");
       const status = withOperation(
-        machine,
+        machine.current,
         { type: "Delete", state: "Failed", description, conditions },
         deps.clock.now(),
       );
-      await writeStatus(deps.client, machine, status);
+      await machine.patch({ ...machine.current, status });
       return { requeueAfter: outcome.retryAfter };
     }
     if (outcome.next === "Done") return undefined;
@@ -62,7 +63,7 @@ export async function deletionFlow(work: MachineWork, deps: FlowDeps): Promise<R
       outcome.note?.startsWith("Drain forced") ? "DrainForced" : "Drained",
     );
     step = outcome.next;
-    machine = await enterStep(machine, step, deps, outcome.note, drained);
+    await enterStep(machine, step, deps, outcome.note, drained);
   }
 }
 
@@ -71,16 +72,17 @@ function drainCondition(step: DeletionStep, status: "True" | "False", reason: st
   return step === "Drain" ? [{ type: "Drained", status, reason }] : [];
 }
 
+/** Persists the step reached (status.deletionStep and MCM's marker text), so a restart resumes there. */
 async function enterStep(
-  machine: Machine,
+  machine: PatchHelper<Machine>,
   step: DeletionStep,
   deps: FlowDeps,
   note?: string,
   conditions: readonly ConditionUpdate[] = [],
-): Promise<Machine> {
+): Promise<void> {
   const description = note ? `${note}. ${DELETION_MARKERS[step]}` : DELETION_MARKERS[step];
   const status = withOperation(
-    machine,
+    machine.current,
     {
       phase: "Terminating",
       type: "Delete",
@@ -91,23 +93,28 @@ async function enterStep(
     },
     deps.clock.now(),
   );
-  return writeStatus(deps.client, machine, { ...status, deletionStep: step });
+  await machine.patch({ ...machine.current, status: { ...status, deletionStep: step } });
 }
 
-function runStep(step: DeletionStep, work: MachineWork, deps: FlowDeps): Promise<StepOutcome> {
+function runStep(
+  step: DeletionStep,
+  work: MachineWork,
+  machine: PatchHelper<Machine>,
+  deps: FlowDeps,
+): Promise<StepOutcome> {
   switch (step) {
     case "GetVMStatus":
-      return findVm(work, deps);
+      return findVm(work, machine, deps);
     case "Drain":
       return drainStep(work.machine, deps);
     case "DeleteVolumeAttachments":
       return deleteVolumeAttachments(work.machine, deps);
     case "DeleteVM":
-      return deleteVm(work, deps);
+      return deleteVm(work, machine, deps);
     case "DeleteNode":
       return deleteNode(work.machine, deps);
     case "RemoveFinalizer":
-      return removeFinalizer(work.machine, deps);
+      return removeFinalizer(machine);
   }
 }
 
@@ -117,7 +124,7 @@ const retry = (err: MachineError, deps: FlowDeps, otherwise: number): StepOutcom
 });
 
 /** Makes sure the node label names the machine's Node (from a Node label or the driver). */
-async function findVm(work: MachineWork, deps: FlowDeps): Promise<StepOutcome> {
+async function findVm(work: MachineWork, helper: PatchHelper<Machine>, deps: FlowDeps): Promise<StepOutcome> {
   const machine = work.machine;
   if (!deps.target) return { next: "DeleteVM" };
   if (machine.metadata?.labels?.[Labels.node]) return { next: "Drain" };
@@ -129,7 +136,7 @@ async function findVm(work: MachineWork, deps: FlowDeps): Promise<StepOutcome> {
   if ("outcome" in found) return found.outcome;
   if (found.nodeName) {
     const meta = machine.metadata ?? {};
-    await writeObject(deps.client, machine, {
+    await helper.patch({
       ...machine,
       metadata: { ...meta, labels: { ...meta.labels, [Labels.node]: found.nodeName } },
     });
@@ -175,24 +182,26 @@ async function deleteVolumeAttachments(machine: Machine, deps: FlowDeps): Promis
   };
 }
 
-async function deleteVm(work: MachineWork, deps: FlowDeps): Promise<StepOutcome> {
+async function deleteVm(
+  work: MachineWork,
+  machine: PatchHelper<Machine>,
+  deps: FlowDeps,
+): Promise<StepOutcome> {
   if (work.vmUnreachable) {
     const vm = work.machine.spec.providerID ?? "(none recorded)";
     const note = `VM ${vm} was not deleted: ${work.vmUnreachable}; delete it at the provider`;
     await deps.events.record(work.machine, "Warning", "VMNotDeleted", "Delete", note);
     return { next: "DeleteNode", note };
   }
+  let lastKnownState: string | undefined;
   try {
-    const out = await work.driver.deleteMachine(work);
-    if (out.lastKnownState !== undefined) {
-      await writeStatus(deps.client, work.machine, {
-        ...work.machine.status,
-        lastKnownState: out.lastKnownState,
-      });
-    }
+    lastKnownState = (await work.driver.deleteMachine(work)).lastKnownState;
   } catch (err) {
     const e = MachineError.from(err);
     if (e.code !== "NotFound") return retry(e, deps, deps.config.longRetryMs);
+  }
+  if (lastKnownState !== undefined) {
+    await machine.patch({ ...machine.current, status: { ...machine.current.status, lastKnownState } });
   }
   await deps.events.record(work.machine, "Normal", "VMDeleted", "Delete", "VM deleted");
   return { next: "DeleteNode", note: "VM deletion was successful" };
@@ -218,14 +227,7 @@ async function deleteNode(machine: Machine, deps: FlowDeps): Promise<StepOutcome
   return { next: "RemoveFinalizer" };
 }
 
-async function removeFinalizer(machine: Machine, deps: FlowDeps): Promise<StepOutcome> {
-  const meta = machine.metadata ?? {};
-  await writeObject(deps.client, machine, {
-    ...machine,
-    metadata: {
-      ...meta,
-      finalizers: (meta.finalizers ?? []).filter((f) => f !== Finalizers.machineControllerManager),
-    },
-  });
+async function removeFinalizer(machine: PatchHelper<Machine>): Promise<StepOutcome> {
+  await machine.patch(withoutFinalizer(machine.current, Finalizers.machineControllerManager));
   return { next: "Done" };
 }

@@ -21,3 +21,9 @@ export interface FlowDeps {
   /** Whether an unhealthy machine may be marked Failed now (its deployment's maxReplacements). */
   readonly replacementPermit?: (machine: Machine) => { allowed: boolean; message: string };
 }
+
+/** What a create or health pass decided: the machine as it should be written, and when to look again. */
+export interface FlowOutcome {
+  readonly draft: Machine;
+  readonly requeueAfter?: number;
+}

@@ -3,13 +3,11 @@ import { phaseOf, phaseSince } from "../../api/machine-state.ts";
 import { Annotations, Labels, SetEventReasons, Taints } from "../../api/constants.ts";
 import { formatDuration } from "../../api/duration.ts";
 import type { Machine, MachineStatus } from "../../api/v1alpha1/machine.ts";
-import type { Result } from "../../runtime/controller/controller.ts";
 import { deleteBootstrapToken, tokenOwnerOf } from "./bootstrap-token.ts";
 import { creationTimeoutOf, healthTimeoutOf, nodeConditionsOf } from "./config.ts";
-import type { FlowDeps } from "./deps.ts";
+import type { FlowDeps, FlowOutcome } from "./deps.ts";
 import { applyNodeTemplate } from "./node-template-guard.ts";
 import { type OperationUpdate, withConditions, withOperation } from "./status.ts";
-import { writeObject, writeStatus } from "./write.ts";
 
 type NodeConditions = NonNullable<MachineStatus["conditions"]>;
 
@@ -29,9 +27,9 @@ const sameConditions = (a: NodeConditions, b: NodeConditions): boolean =>
  * MCM's health reconcile for a machine with a VM and a node label: copy the Node's conditions,
  * Pending/Unknown → Running when healthy (first join recorded), Running → Unknown when not (or when
  * the Node went missing), Pending → Failed after the creation timeout, Unknown → Failed after the
- * health timeout.
+ * health timeout. Returns the machine as it should be written and when to look again.
  */
-export async function healthFlow(machine: Machine, deps: FlowDeps): Promise<Result> {
+export async function healthFlow(machine: Machine, deps: FlowDeps): Promise<FlowOutcome> {
   const node = deps.nodes?.store.get(machine.metadata?.labels?.[Labels.node] ?? "");
   const template = node ? await applyNodeTemplate(machine, node, deps) : undefined;
   const now = deps.clock.now();
@@ -39,9 +37,13 @@ export async function healthFlow(machine: Machine, deps: FlowDeps): Promise<Resu
   const healthy = observed.healthy;
   const status = template ? withConditions(machine, observed.status, [template], now) : observed.status;
   const change = transition(machine, node, healthy, now, deps);
-  if (await limitedReplacement(change, machine, deps)) return { requeueAfter: deps.config.shortRetryMs };
-  const next = change ? withOperation({ ...machine, status }, change.update, now) : status;
-  const written = await writeStatus(deps.client, machine, next);
+  if (await limitedReplacement(change, machine, deps)) {
+    return { draft: { ...machine, status }, requeueAfter: deps.config.shortRetryMs };
+  }
+  let draft: Machine = {
+    ...machine,
+    status: change ? withOperation({ ...machine, status }, change.update, now) : status,
+  };
   if (change) {
     await deps.events.record(
       machine,
@@ -50,9 +52,9 @@ export async function healthFlow(machine: Machine, deps: FlowDeps): Promise<Resu
       "HealthCheck",
       change.update.description,
     );
-    if (change.joined) await joined(written, now, deps);
+    if (change.joined) draft = await joined(draft, now, deps);
   }
-  return { requeueAfter: recheckIn(written, now, deps) };
+  return { draft, requeueAfter: recheckIn(draft, now, deps) };
 }
 
 /** A health timeout waits while the machine's deployment already replaces maxReplacements machines. */
@@ -199,17 +201,17 @@ function timedOut(machine: Machine, now: number, deps: FlowDeps): Transition | u
 }
 
 /** First join: the bootstrap token is no longer needed; the join time is recorded on the Machine. */
-async function joined(machine: Machine, now: number, deps: FlowDeps): Promise<void> {
+async function joined(machine: Machine, now: number, deps: FlowDeps): Promise<Machine> {
   if (deps.target) await deleteBootstrapToken(deps.target, tokenOwnerOf(machine));
   const created = Date.parse(machine.metadata?.creationTimestamp ?? "") || now;
   const meta = machine.metadata ?? {};
-  await writeObject(deps.client, machine, {
+  return {
     ...machine,
     metadata: {
       ...meta,
       annotations: { ...meta.annotations, [Annotations.machineJoinDuration]: formatDuration(now - created) },
     },
-  });
+  };
 }
 
 /** Pending and Unknown machines are looked at again before their timeout; others rarely. */
