@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Annotations, Taints } from "../../src/api/constants.ts";
 import { MachineResources } from "../../src/api/resources.ts";
+import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import type { MachineDeployment } from "../../src/api/v1alpha1/machinedeployment.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import {
@@ -123,20 +124,32 @@ describe("MachineDeployment controller", () => {
       strategy: { type: "Recreate" },
     });
     await waitRunning("recreate", 3, "small");
-    const sampler = sample(async () => {
-      const all = await machinesOf(rig.client, ns, "recreate");
-      return {
-        small: all.filter((m) => classOf(m) === "small").length,
-        large: all.filter((m) => classOf(m) === "large").length,
-      };
+    // The apiserver's own order of Machine events: no sampling window can miss a moment.
+    const listed = await rig.client.list<Machine>(MachineResources.machines, ns, {
+      labelSelector: "name=recreate",
     });
+    const order: string[] = [];
+    const stop = new AbortController();
+    const watching = rig.client
+      .watch<Machine>(
+        MachineResources.machines,
+        ns,
+        { labelSelector: "name=recreate", resourceVersion: listed.metadata?.resourceVersion ?? "" },
+        (e) => {
+          if (e.type === "ADDED" || e.type === "DELETED") order.push(`${e.type} ${classOf(e.object)}`);
+        },
+        { signal: stop.signal },
+      )
+      .catch(() => undefined);
     await patchDeployment(rig.client, ns, "recreate", {
       spec: { template: { spec: { class: { kind: "MachineClass", name: "large" } } } },
     });
     await waitRunning("recreate", 3, "large", 90_000);
-    const seen = await sampler.stop();
-    expect(seen.some((s) => s.small > 0 && s.large > 0)).toBe(false);
-    expect(seen.some((s) => s.small === 0 && s.large === 0)).toBe(true);
+    stop.abort();
+    await watching;
+    const lastOldGone = order.lastIndexOf("DELETED small");
+    expect(order.filter((e) => e === "DELETED small")).toHaveLength(3);
+    expect(order.indexOf("ADDED large")).toBeGreaterThan(lastOldGone);
   }, 180_000);
 
   it("pause halts a rollout, resume completes it, and rollbackTo restores the previous template", async () => {
