@@ -1,5 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { RunInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import {
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeVolumesCommand,
+  type EC2Client,
+  type Filter,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import type { MachineClass } from "../../src/api/index.ts";
 import type { Driver, SecretData } from "../../src/driver/driver.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
@@ -12,7 +20,7 @@ import {
   userWithoutRights,
 } from "../env/aws.ts";
 import { Ec2FaultProxy } from "../env/ec2-faults.ts";
-import { type ConformanceTarget, type ErrorCase, testMachine } from "./suite.ts";
+import { type ConformanceTarget, type DependentsTarget, type ErrorCase, testMachine } from "./suite.ts";
 
 /** An EC2 emulator the AWS plugin is tested against. */
 export interface AwsBackend {
@@ -178,18 +186,64 @@ export async function awsConformance(backend: AwsBackend): Promise<AwsConformanc
         },
   ];
 
+  const named = (cluster: string, name: string): Filter[] => [
+    { Name: "tag:Name", Values: [name] },
+    { Name: "tag-key", Values: [`kubernetes.io/cluster/${cluster}`] },
+  ];
+  const vmsNamed = async (cluster: string, name: string): Promise<string[]> =>
+    (await liveInstances(ec2, named(cluster, name))).map((i) => i.InstanceId ?? "");
+  const terminate = async (ids: string[]): Promise<void> => {
+    if (ids.length > 0) await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }));
+  };
+
+  const dependents: DependentsTarget = {
+    // EC2 deletes what RunInstances made with the instance unless told otherwise: these outlive it.
+    providerSpec: {
+      networkInterfaces: [
+        { subnetID: world.subnetId, securityGroupIDs: [world.securityGroupId], deleteOnTermination: false },
+      ],
+      blockDevices: [{ ebs: { volumeSize: 20, volumeType: "gp3", deleteOnTermination: false } }],
+    },
+    // Tagged with the machine (as EC2 tags what RunInstances makes), or attached to one of its
+    // instances in any state (the emulators do not tag network interfaces made by RunInstances).
+    async of(cluster, name) {
+      const all = await ec2.send(new DescribeInstancesCommand({ Filters: named(cluster, name) }));
+      const ids = (all.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId ?? "");
+      const queries = [
+        named(cluster, name),
+        ...(ids.length > 0 ? [[{ Name: "attachment.instance-id", Values: ids }]] : []),
+      ];
+      const found = new Set<string>();
+      for (const Filters of queries) {
+        const nis = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters }));
+        for (const ni of nis.NetworkInterfaces ?? []) found.add(ni.NetworkInterfaceId ?? "");
+        const vols = await ec2.send(new DescribeVolumesCommand({ Filters }));
+        for (const v of vols.Volumes ?? []) found.add(v.VolumeId ?? "");
+      }
+      return [...found];
+    },
+    // EC2 answers RunInstances and then terminates the instance at launch, as it does when the
+    // capacity it counted on is gone.
+    failNextCreateHalfway() {
+      proxy.inject({
+        action: "RunInstances",
+        times: 1,
+        afterwards: (answer) =>
+          terminate([/<instanceId>(i-[0-9a-f]+)<\/instanceId>/.exec(answer)?.[1] ?? ""].filter(Boolean)),
+      });
+      return Promise.resolve();
+    },
+    async removeVmOnly(cluster, name) {
+      await terminate(await vmsNamed(cluster, name));
+    },
+  };
+
   const target: ConformanceTarget = {
     name: `aws on ${backend.label}`,
     driver,
     secret,
     machineClass,
-    async vmsNamed(cluster, name) {
-      const found = await liveInstances(ec2, [
-        { Name: "tag:Name", Values: [name] },
-        { Name: "tag-key", Values: [`kubernetes.io/cluster/${cluster}`] },
-      ]);
-      return found.map((i) => i.InstanceId ?? "");
-    },
+    vmsNamed,
     async strayVm(cluster, name) {
       await ec2.send(
         new RunInstancesCommand({
@@ -234,6 +288,7 @@ export async function awsConformance(backend: AwsBackend): Promise<AwsConformanc
     errorCases,
     listPageSize: PAGE_SIZE,
     listPages: () => Promise.resolve(proxy.calls("DescribeInstances")),
+    dependents,
   };
 
   return {

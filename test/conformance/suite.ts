@@ -38,6 +38,24 @@ export interface ConformanceTarget {
   readonly listPageSize: number;
   /** List page requests the backend has answered so far. */
   listPages(): Promise<number>;
+  /** What a VM is made with as resources of their own: NICs, disks, ports. */
+  readonly dependents: DependentsTarget;
+}
+
+/**
+ * The backend's view of a VM's dependents. MCM's providers leak them (orphan NICs after failed
+ * creates, NICs and disks left when the VM's status said NotFound); the suite checks that a
+ * plugin does not.
+ */
+export interface DependentsTarget {
+  /** providerSpec fields under which dependents outlive their VM in this backend, if any are needed. */
+  readonly providerSpec?: Record<string, unknown>;
+  /** IDs of the dependents of this machine in `cluster` that exist, attached or not, asked of the backend. */
+  of(cluster: string, name: string): Promise<string[]>;
+  /** The next create fails after the backend made the VM's dependents, and leaves no live VM. */
+  failNextCreateHalfway(): Promise<void>;
+  /** Removes the machine's VM behind the driver's back and leaves its dependents. */
+  removeVmOnly(cluster: string, name: string): Promise<void>;
 }
 
 export interface ErrorCase {
@@ -90,6 +108,11 @@ export function driverConformance(target: () => ConformanceTarget): void {
   const req = (machine: Machine, c = cluster) => ({
     machine,
     machineClass: t().machineClass(c),
+    secret: t().secret,
+  });
+  const withDependents = (machine: Machine) => ({
+    machine,
+    machineClass: t().machineClass(cluster, t().dependents.providerSpec),
     secret: t().secret,
   });
 
@@ -171,6 +194,35 @@ export function driverConformance(target: () => ConformanceTarget): void {
       ).machineList;
       expect([...listed.values()].sort()).toEqual([...names].sort());
       expect((await t().listPages()) - before).toBeGreaterThanOrEqual(3);
+    });
+
+    it("leaves no NIC or disk behind when a create fails half-way", async () => {
+      const machine = testMachine(uniqueName("half"));
+      const name = machine.metadata?.name ?? "";
+      const r = withDependents(machine);
+      await t().dependents.failNextCreateHalfway();
+      expect(await codeOf(t().driver.createMachine(r))).not.toBe("OK");
+      expect(await t().vmsNamed(cluster, name)).toEqual([]);
+      expect(await t().dependents.of(cluster, name)).toEqual([]);
+      await t().clearFaults();
+      await t().driver.createMachine(r);
+      expect(await t().dependents.of(cluster, name)).not.toEqual([]);
+      await t().driver.deleteMachine(r);
+      expect(await t().dependents.of(cluster, name)).toEqual([]);
+    });
+
+    it("deletes the NICs and disks of a machine whose VM is already gone", async () => {
+      const name = uniqueName("orphan");
+      const vm = await t().driver.createMachine(withDependents(testMachine(name)));
+      const made = (await t().dependents.of(cluster, name)).sort();
+      expect(made).not.toEqual([]);
+      await t().dependents.removeVmOnly(cluster, name);
+      const known = withDependents(testMachine(name, vm.providerID));
+      expect(await codeOf(t().driver.getMachineStatus(known))).toBe("NotFound");
+      expect((await t().dependents.of(cluster, name)).sort()).toEqual(made);
+      await t().driver.deleteMachine(known);
+      expect(await t().dependents.of(cluster, name)).toEqual([]);
+      expect(await codeOf(t().driver.deleteMachine(known))).toBe("OK");
     });
 
     it("never makes two VMs for 20 parallel creates of one machine", async () => {

@@ -44,27 +44,24 @@ beforeAll(async () => {
   ) => d.createMachine({ machine: testMachine(`err-${c}`), machineClass: machineClass(c, spec), secret: s });
   const status = (c: string) =>
     driver.getMachineStatus({ machine: testMachine("err-status"), machineClass: machineClass(c), secret });
+  const tagsOf = (cluster: string, name: string) => ({
+    [MACHINE_NAME_TAG]: name,
+    [`kubernetes.io/cluster/${cluster}`]: "1",
+  });
+  const vmsNamed = async (cluster: string, name: string): Promise<string[]> =>
+    (await admin.findVms({ tags: tagsOf(cluster, name) })).map((vm) => vm.id);
   target = {
     name: "virtual",
     driver,
     secret,
     machineClass,
-    async vmsNamed(cluster, name) {
-      const vms = await admin.findVms({
-        tags: { [MACHINE_NAME_TAG]: name, [`kubernetes.io/cluster/${cluster}`]: "1" },
-      });
-      return vms.map((vm) => vm.id);
-    },
+    vmsNamed,
     async strayVm(cluster, name) {
       await admin.createVm({
         name,
         zone: "zone-a",
         machineType: "small",
-        tags: {
-          [MACHINE_NAME_TAG]: name,
-          [`kubernetes.io/cluster/${cluster}`]: "1",
-          "kubernetes.io/role/node": "1",
-        },
+        tags: { ...tagsOf(cluster, name), "kubernetes.io/role/node": "1" },
       });
     },
     async loseNextCreateAnswer() {
@@ -81,6 +78,19 @@ beforeAll(async () => {
         { hostPath: { path: "/x" } },
       ],
       expected: ["vol-1"],
+    },
+    dependents: {
+      async of(cluster, name) {
+        return (await admin.findDependents(tagsOf(cluster, name))).map((d) => d.id);
+      },
+      async failNextCreateHalfway() {
+        await admin.setFaults({ halfCreateRate: 1 });
+      },
+      async removeVmOnly(cluster, name) {
+        await admin.setFaults({ orphanDependentsRate: 1 });
+        for (const id of await vmsNamed(cluster, name)) await admin.deleteVm(id);
+        await admin.setFaults({ orphanDependentsRate: 0 });
+      },
     },
     listPageSize: 4,
     listPages: async () => (await admin.stats()).listPages,

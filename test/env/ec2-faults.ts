@@ -19,6 +19,11 @@ export interface Ec2Fault {
   readonly times?: number;
   /** Pass the request on, then drop the connection: the emulator acted, the answer is lost. */
   readonly loseAnswer?: boolean;
+  /**
+   * Pass the request on, then run this with the emulator's answer before handing it back: what EC2
+   * does after it answered (an instance that fails at launch is terminated, say).
+   */
+  readonly afterwards?: (answer: string) => Promise<void>;
 }
 
 const STATUS: Readonly<Record<string, number>> = {
@@ -104,6 +109,7 @@ export class Ec2FaultProxy {
     }
     try {
       const answer = await this.#forward(req, body);
+      await fault?.afterwards?.(answer.body.toString("utf8"));
       if (fault?.loseAnswer) {
         res.socket?.destroy();
         return;

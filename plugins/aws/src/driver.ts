@@ -20,7 +20,8 @@ import type {
 } from "sprout/driver";
 import { MachineError } from "sprout/driver";
 import { credentialsOf } from "./credentials.ts";
-import { awsCodeOf, toMachineError } from "./errors.ts";
+import { deleteDependents } from "./dependents.ts";
+import { awsCodeOf, launchFailure, toMachineError } from "./errors.ts";
 import { instanceIdOf, providerIdOf, volumeIdsOf } from "./ids.ts";
 import { type AwsProviderSpec, clusterTags, NAME_TAG, parseProviderSpec } from "./provider-spec.ts";
 import { runInstancesInput } from "./run-input.ts";
@@ -93,6 +94,7 @@ export class AwsDriver implements Driver {
     // client token derived from the Machine, so EC2 itself answers a repeated request with the
     // instance it already made.
     return this.#creates.run(`${ctx.spec.region}/${ctx.cluster}/${name}`, async () => {
+      let made: string | undefined;
       try {
         const existing = await this.#byName(ctx, name);
         if (existing.length > 1) throw several(name, existing);
@@ -115,8 +117,18 @@ export class AwsDriver implements Driver {
         let instance = await ctx.ec2.runInstance(input(""));
         // A token is remembered by EC2 after its instance terminated: ask again with a new one.
         if (isGone(instance)) instance = await ctx.ec2.runInstance(input(instance.InstanceId ?? ""));
-        return answer(await confirm(ctx, instance.InstanceId ?? ""));
+        made = instance.InstanceId ?? "";
+        const confirmed = await confirm(ctx, made);
+        if (isGone(confirmed)) throw launchFailure(made, confirmed.StateReason);
+        return answer(confirmed);
       } catch (err) {
+        // An instance was made and the create failed after all (EC2 terminated it at launch): what
+        // it was made with and did not take along goes too (best effort; deleteMachine finishes).
+        if (made) {
+          await deleteDependents(ctx.ec2, { name, cluster: ctx.cluster, instanceIds: [made] }).catch(
+            () => undefined,
+          );
+        }
         throw toMachineError(err, `creating an instance for machine ${name}`);
       }
     });
@@ -148,11 +160,20 @@ export class AwsDriver implements Driver {
         ...(await this.#byName(ctx, name)),
       ];
       const ids = [...new Set(found.map((i) => i.InstanceId ?? ""))].filter((id) => id !== "");
-      if (ids.length === 0) return {};
-      await ctx.ec2.terminateInstances(ids).catch((err: unknown) => {
-        if (awsCodeOf(err) !== "InvalidInstanceID.NotFound") throw err;
+      if (ids.length > 0) {
+        await ctx.ec2.terminateInstances(ids).catch((err: unknown) => {
+          if (awsCodeOf(err) !== "InvalidInstanceID.NotFound") throw err;
+        });
+        await confirmTerminating(ctx, ids);
+      }
+      // Also when no instance was found (its status said NotFound): the network interfaces and
+      // volumes it left go, found by the machine's tags and by the providerID's instance.
+      const known = instanceIdOf(req.machine.spec.providerID);
+      await deleteDependents(ctx.ec2, {
+        name,
+        cluster: ctx.cluster,
+        instanceIds: known ? [known, ...ids] : ids,
       });
-      await confirmTerminating(ctx, ids);
       return {};
     } catch (err) {
       throw toMachineError(err, `terminating the instance of machine ${name}`);

@@ -171,3 +171,18 @@ export function toMachineError(err: unknown, what: string): MachineError {
   const detail = s.network ? `EC2 endpoint unreachable: ${s.message}` : `${s.name}: ${s.message}`;
   return new MachineError(codeFor(s), `${what}: ${detail}${hint}`, { cause: err });
 }
+
+/**
+ * A create whose instance EC2 terminated at launch. Its state reason (`Server.InsufficientInstanceCapacity`,
+ * `Client.VolumeLimitExceeded`, `Server.InternalError`, …) decides the code: capacity and limits are
+ * ResourceExhausted, anything else Internal.
+ */
+export function launchFailure(
+  instanceId: string,
+  reason: { readonly Code?: string | undefined; readonly Message?: string | undefined } | undefined,
+): MachineError {
+  const name = (reason?.Code ?? "").replace(/^(Server|Client)\./, "");
+  const code: ErrorCode = RESOURCE_EXHAUSTED.has(name) ? "ResourceExhausted" : "Internal";
+  const why = reason?.Message ?? reason?.Code ?? "no reason given";
+  return new MachineError(code, `instance ${instanceId} terminated at launch: ${why}`);
+}

@@ -1,16 +1,22 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  DeleteNetworkInterfaceCommand,
+  DeleteVolumeCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeVolumesCommand,
   EC2Client,
   type Filter,
   type Image,
   type Instance,
   ModifyInstanceAttributeCommand,
+  type NetworkInterface,
   RunInstancesCommand,
   type RunInstancesCommandInput,
   TerminateInstancesCommand,
+  type Volume,
 } from "@aws-sdk/client-ec2";
 import type { CloudApiMetrics } from "sprout/driver";
 import type { AwsCredentials } from "./credentials.ts";
@@ -26,6 +32,12 @@ export interface Ec2Port {
   runInstance(input: RunInstancesCommandInput): Promise<Instance>;
   terminateInstances(instanceIds: string[]): Promise<void>;
   disableSourceDestCheck(instanceId: string): Promise<void>;
+  /** Every network interface matching (all pages). */
+  describeNetworkInterfaces(filters: Filter[]): Promise<NetworkInterface[]>;
+  /** Every EBS volume matching (all pages). */
+  describeVolumes(filters: Filter[]): Promise<Volume[]>;
+  deleteNetworkInterface(id: string): Promise<void>;
+  deleteVolume(id: string): Promise<void>;
   /** The same port with every request (and every backoff wait) aborted by `signal`. */
   withSignal(signal: AbortSignal | undefined): Ec2Port;
 }
@@ -91,28 +103,74 @@ class SdkEc2 implements Ec2Port {
     return withBackoff(fn, isTransient, this.#retry);
   }
 
-  async describeInstances(query: { filters?: Filter[]; instanceIds?: string[] }): Promise<Instance[]> {
-    const out: Instance[] = [];
+  /** Follows NextToken through every page of a describe call. */
+  async #pages<P extends { NextToken?: string | undefined }>(
+    request: (c: EC2Client, o: { abortSignal?: AbortSignal }, token: string | undefined) => Promise<P>,
+  ): Promise<P[]> {
+    const out: P[] = [];
     let token: string | undefined;
     do {
-      const page = await this.#transient(() =>
-        this.#send((c, o) =>
-          c.send(
-            new DescribeInstancesCommand({
-              ...(query.filters ? { Filters: query.filters } : {}),
-              ...(query.instanceIds
-                ? { InstanceIds: query.instanceIds }
-                : { MaxResults: this.#opts.pageSize ?? 1000 }),
-              ...(token ? { NextToken: token } : {}),
-            }),
-            o,
-          ),
-        ),
-      );
-      for (const r of page.Reservations ?? []) out.push(...(r.Instances ?? []));
+      const page = await this.#transient(() => this.#send((c, o) => request(c, o, token)));
+      out.push(page);
       token = page.NextToken;
     } while (token);
     return out;
+  }
+
+  async describeInstances(query: { filters?: Filter[]; instanceIds?: string[] }): Promise<Instance[]> {
+    const pages = await this.#pages((c, o, token) =>
+      c.send(
+        new DescribeInstancesCommand({
+          ...(query.filters ? { Filters: query.filters } : {}),
+          ...(query.instanceIds ? { InstanceIds: query.instanceIds } : { MaxResults: this.#pageSize }),
+          ...(token ? { NextToken: token } : {}),
+        }),
+        o,
+      ),
+    );
+    return pages.flatMap((p) => (p.Reservations ?? []).flatMap((r) => r.Instances ?? []));
+  }
+
+  async describeNetworkInterfaces(filters: Filter[]): Promise<NetworkInterface[]> {
+    const pages = await this.#pages((c, o, token) =>
+      c.send(
+        new DescribeNetworkInterfacesCommand({
+          Filters: filters,
+          MaxResults: this.#pageSize,
+          ...(token ? { NextToken: token } : {}),
+        }),
+        o,
+      ),
+    );
+    return pages.flatMap((p) => p.NetworkInterfaces ?? []);
+  }
+
+  async describeVolumes(filters: Filter[]): Promise<Volume[]> {
+    const pages = await this.#pages((c, o, token) =>
+      c.send(
+        new DescribeVolumesCommand({
+          Filters: filters,
+          MaxResults: Math.min(this.#pageSize, 500),
+          ...(token ? { NextToken: token } : {}),
+        }),
+        o,
+      ),
+    );
+    return pages.flatMap((p) => p.Volumes ?? []);
+  }
+
+  async deleteNetworkInterface(id: string): Promise<void> {
+    await this.#transient(() =>
+      this.#send((c, o) => c.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: id }), o)),
+    );
+  }
+
+  async deleteVolume(id: string): Promise<void> {
+    await this.#transient(() => this.#send((c, o) => c.send(new DeleteVolumeCommand({ VolumeId: id }), o)));
+  }
+
+  get #pageSize(): number {
+    return this.#opts.pageSize ?? 1000;
   }
 
   async describeImage(imageId: string): Promise<Image | undefined> {

@@ -92,6 +92,9 @@ export class VirtualDriver implements Driver {
       });
       return { providerID: providerIdOf(vm), nodeName: vm.name };
     } catch (err) {
+      // A create that failed half-way may have left the VM's NIC and disk: they go now (best
+      // effort; deleteMachine removes what is still left).
+      await this.#deleteDependents(cloud, spec, name).catch(() => undefined);
       throw toMachineError(err, `creating VM for machine ${name}`);
     }
   }
@@ -101,14 +104,14 @@ export class VirtualDriver implements Driver {
   }
 
   async deleteMachine(req: DeleteMachineRequest): Promise<DeleteMachineResponse> {
-    const { cloud } = this.#context(req);
+    const { spec, cloud } = this.#context(req);
     const name = req.machine.metadata?.name ?? "";
     try {
       for (const vm of await this.#vmsOf(cloud, req.machine.spec.providerID, name)) {
-        await cloud.deleteVm(vm.id).catch((err: unknown) => {
-          if (!(err instanceof CloudCallError && err.code === "NotFound")) throw err;
-        });
+        await cloud.deleteVm(vm.id).catch(ignore("NotFound"));
       }
+      // Also when no VM was found (its status said NotFound): what it left behind still goes.
+      await this.#deleteDependents(cloud, spec, name);
       return {};
     } catch (err) {
       throw toMachineError(err, `deleting VM of machine ${name}`);
@@ -154,6 +157,18 @@ export class VirtualDriver implements Driver {
     return Promise.resolve({ volumeIDs: ids });
   }
 
+  /**
+   * Deletes the NICs and disks of the machine (its name and the class's tags) that no VM holds:
+   * those of a create that failed half-way or of a VM deleted without them. Attached ones belong
+   * to a live VM and stay.
+   */
+  async #deleteDependents(cloud: CloudClient, spec: VirtualProviderSpec, name: string): Promise<void> {
+    const dependents = await cloud.findDependents({ ...spec.tags, [MACHINE_NAME_TAG]: name });
+    for (const d of dependents.filter((x) => x.attachedTo === undefined)) {
+      await cloud.deleteDependent(d.id).catch(ignore("NotFound", "InUse"));
+    }
+  }
+
   /** The VM a providerID names, or the VMs tagged with the machine name when there is none. */
   async #vmsOf(cloud: CloudClient, providerID: string | undefined, name: string): Promise<Vm[]> {
     const id = providerID ? vmIdOf(providerID) : undefined;
@@ -161,10 +176,17 @@ export class VirtualDriver implements Driver {
       try {
         return [await cloud.getVm(id)];
       } catch (err) {
-        if (err instanceof CloudCallError && err.code === "NotFound") return [];
-        throw err;
+        ignore("NotFound")(err);
+        return [];
       }
     }
     return cloud.findVms({ tags: { [MACHINE_NAME_TAG]: name } });
   }
+}
+
+/** A catch handler that swallows the given cloud error codes and rethrows anything else. */
+function ignore(...codes: CloudCallError["code"][]): (err: unknown) => void {
+  return (err) => {
+    if (!(err instanceof CloudCallError && codes.includes(err.code))) throw err;
+  };
 }

@@ -1,4 +1,4 @@
-import type { CloudError, CreateVmInput, Faults, Vm } from "./types.ts";
+import type { CloudError, CreateVmInput, Dependent, Faults, Vm } from "./types.ts";
 
 /** A non-2xx answer of the virtual cloud (status 0: no answer at all). */
 export class CloudCallError extends Error {
@@ -81,9 +81,8 @@ export class CloudClient {
 
   /** Every VM that matches, following the list's pages. */
   async findVms(filter: { name?: string; tags?: Record<string, string> }): Promise<Vm[]> {
-    const q = new URLSearchParams();
+    const q = tagQuery(filter.tags);
     if (filter.name !== undefined) q.set("name", filter.name);
-    for (const [k, v] of Object.entries(filter.tags ?? {})) q.append("tag", `${k}=${v}`);
     q.set("limit", String(this.#opts.pageSize ?? 500));
     const out: Vm[] = [];
     let next: string | undefined;
@@ -105,6 +104,17 @@ export class CloudClient {
     await this.#call("DELETE", `/vms/${encodeURIComponent(id)}`);
   }
 
+  /** The NICs and disks carrying all the given tags, attached or left behind. */
+  async findDependents(tags: Record<string, string>): Promise<Dependent[]> {
+    const q = tagQuery(tags);
+    return (await this.#call<{ dependents: Dependent[] }>("GET", `/dependents?${q.toString()}`)).dependents;
+  }
+
+  /** Deletes a NIC or disk (InUse while it is attached to a VM). */
+  async deleteDependent(id: string): Promise<void> {
+    await this.#call("DELETE", `/dependents/${encodeURIComponent(id)}`);
+  }
+
   changes(since: number, waitMs: number, signal?: AbortSignal): Promise<{ version: number; vms: Vm[] }> {
     return this.#call("GET", `/changes?since=${since}&waitMs=${waitMs}`, undefined, signal);
   }
@@ -112,4 +122,10 @@ export class CloudClient {
   setFaults(faults: Partial<Faults>): Promise<Faults> {
     return this.#call("PUT", "/faults", faults);
   }
+}
+
+function tagQuery(tags: Record<string, string> = {}): URLSearchParams {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(tags)) q.append("tag", `${k}=${v}`);
+  return q;
 }

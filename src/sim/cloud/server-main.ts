@@ -1,8 +1,8 @@
 /**
  * The virtual cloud as its own process:
  *   node src/sim/cloud/server-main.ts --port 0 --state-file vms.json [--token T]
- *     [--create-latency-ms N] [--delete-latency-ms N] [--failure-rate F] [--throttle-rate F]
- *     [--lost-answer-rate F] [--quota N]
+ *     [--create-latency-ms N] [--delete-latency-ms N] [--failure-rate F] [--half-create-rate F]
+ *     [--orphan-dependents-rate F] [--throttle-rate F] [--lost-answer-rate F] [--quota N]
  * Prints {"endpoint": "http://127.0.0.1:<port>"} on stdout once it listens.
  */
 import { parseArgs } from "node:util";
@@ -18,6 +18,8 @@ const { values } = parseArgs({
     "create-latency-ms": { type: "string", default: "0" },
     "delete-latency-ms": { type: "string", default: "0" },
     "failure-rate": { type: "string", default: "0" },
+    "half-create-rate": { type: "string", default: "0" },
+    "orphan-dependents-rate": { type: "string", default: "0" },
     "throttle-rate": { type: "string", default: "0" },
     "lost-answer-rate": { type: "string", default: "0" },
     quota: { type: "string", default: "-1" },
@@ -30,6 +32,8 @@ Object.assign(cloud.faults, {
   createLatencyMs: Number(values["create-latency-ms"]),
   deleteLatencyMs: Number(values["delete-latency-ms"]),
   failureRate: Number(values["failure-rate"]),
+  halfCreateRate: Number(values["half-create-rate"]),
+  orphanDependentsRate: Number(values["orphan-dependents-rate"]),
   throttleRate: Number(values["throttle-rate"]),
   lostAnswerRate: Number(values["lost-answer-rate"]),
   quota: Number(values.quota),

@@ -11,7 +11,8 @@ const LOST = Symbol("lost answer");
  * The virtual cloud's HTTP API (JSON):
  *   POST /vms, GET /vms?name=&tag=k=v&limit=&continue= (paged when limit is set: the answer
  *   carries `continue` while more follow), GET /vms/:id, DELETE /vms/:id, GET /stats,
- *   GET /changes?since=&waitMs= (long poll), GET|PUT /faults, GET /healthz.
+ *   GET /changes?since=&waitMs= (long poll), GET /dependents?tag=k=v (the NICs and disks made
+ *   with VMs), DELETE /dependents/:id (409 InUse while attached), GET|PUT /faults, GET /healthz.
  * With a token configured every call but /healthz needs "Authorization: Bearer <token>".
  */
 export class CloudServer {
@@ -72,6 +73,7 @@ export class CloudServer {
       const waitMs = Math.min(30_000, Number(url.searchParams.get("waitMs") ?? 0));
       return { status: 200, body: await this.#cloud.changes(since, waitMs) };
     }
+    if (resource === "dependents") return this.#dependents(req, url, id);
     if (resource !== "vms") throw new CloudFailure(404, "NotFound", `no route ${url.pathname}`);
     return this.#vms(req, url, id);
   }
@@ -95,11 +97,20 @@ export class CloudServer {
     throw new CloudFailure(400, "InvalidParameter", `unsupported ${req.method} ${url.pathname}`);
   }
 
+  #dependents(req: IncomingMessage, url: URL, id: string | undefined): { status: number; body: unknown } {
+    if (req.method === "GET" && !id) {
+      return { status: 200, body: { dependents: this.#cloud.findDependents(tagsOf(url)) } };
+    }
+    if (req.method === "DELETE" && id) {
+      this.#cloud.deleteDependent(id);
+      return { status: 200, body: { id } };
+    }
+    throw new CloudFailure(400, "InvalidParameter", `unsupported ${req.method} ${url.pathname}`);
+  }
+
   /** GET /vms: every match, or one page of them (in id order; `continue` is the last id handed out). */
   #list(url: URL): { vms: Vm[]; continue?: string } {
-    const tags = Object.fromEntries(
-      url.searchParams.getAll("tag").map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]),
-    );
+    const tags = tagsOf(url);
     const name = url.searchParams.get("name") ?? undefined;
     const vms = this.#cloud.find({ ...(name === undefined ? {} : { name }), tags });
     const limit = Number(url.searchParams.get("limit") ?? 0);
@@ -111,6 +122,13 @@ export class CloudServer {
     const last = page.at(-1);
     return { vms: page, ...(rest.length > limit && last ? { continue: last.id } : {}) };
   }
+}
+
+/** The tag=k=v query parameters. */
+function tagsOf(url: URL): Record<string, string> {
+  return Object.fromEntries(
+    url.searchParams.getAll("tag").map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]),
+  );
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

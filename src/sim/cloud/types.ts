@@ -19,6 +19,19 @@ export interface Vm {
   version: number;
 }
 
+/**
+ * A NIC or a boot disk: made with its VM but a resource of its own, as in a real cloud. Deleting a
+ * VM deletes them too, unless the orphanDependentsRate fault leaves them behind, detached.
+ */
+export interface Dependent {
+  readonly id: string;
+  readonly kind: "nic" | "disk";
+  /** The VM's tags, given at create. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** The live VM it is attached to; unset once it is detached (or when its VM was never made). */
+  attachedTo?: string;
+}
+
 export interface CreateVmInput {
   /**
    * Idempotency token: a create with the token of an existing VM returns that VM (as EC2's
@@ -39,6 +52,13 @@ export interface Faults {
   deleteLatencyMs: number;
   /** Probability (0..1) that a create fails with an internal error, creating nothing. */
   failureRate: number;
+  /**
+   * Probability (0..1) that a create fails with an internal error half-way: the VM's NIC and disk
+   * are made, the VM is not, and they are left behind, detached.
+   */
+  halfCreateRate: number;
+  /** Probability (0..1) that deleting a VM leaves its NIC and disk behind, detached. */
+  orphanDependentsRate: number;
   /** Probability (0..1) that any call is throttled (HTTP 429). */
   throttleRate: number;
   /** Probability (0..1) that a create makes its VM but the answer is lost (the connection drops). */
@@ -51,6 +71,8 @@ export const DEFAULT_FAULTS: Faults = {
   createLatencyMs: 0,
   deleteLatencyMs: 0,
   failureRate: 0,
+  halfCreateRate: 0,
+  orphanDependentsRate: 0,
   throttleRate: 0,
   lostAnswerRate: 0,
   quota: -1,
@@ -59,7 +81,13 @@ export const DEFAULT_FAULTS: Faults = {
 /** Error body of every non-2xx response. */
 export interface CloudError {
   readonly code:
-    "NotFound" | "Throttled" | "QuotaExceeded" | "InvalidParameter" | "Unauthorized" | "InternalError";
+    | "NotFound"
+    | "Throttled"
+    | "QuotaExceeded"
+    | "InvalidParameter"
+    | "Unauthorized"
+    | "InUse"
+    | "InternalError";
   readonly message: string;
 }
 
