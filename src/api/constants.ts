@@ -310,6 +310,24 @@ export const SetEventReasons = {
   replacementsLimited: "ReplacementLimitReached",
 } as const;
 
+/** Reasons of the Events and conditions the safety controller records. */
+export const SafetyReasons = {
+  /** A VM of the cluster without a Machine was deleted (MachineClass Event). */
+  orphanCollected: "OrphanVMCollected",
+  /** Deleting such a VM failed; the next pass tries again (MachineClass Event). */
+  orphanCollectFailed: "OrphanVMCollectFailed",
+  /** A second VM carries a live Machine's name (Machine Event); the machine's deletion removes it. */
+  duplicateVm: "DuplicateVM",
+  /** A machine's VM is gone at the provider: the machine is Failed and replaced (Machine Event). */
+  vmVanished: "VMVanished",
+  /** Frozen condition: a set holds more machines than its replicas, surge and --safety-up allow (MCM's). */
+  overShootingReplicaCount: "OverShootingReplicaCount",
+  /** A frozen set is back under its limit, or was unfrozen by annotation (Event). */
+  unfrozen: "Unfrozen",
+  /** The control or the target apiserver could not be reached for the status check timeout (Event reason, log). */
+  apiServerUnreachable: "APIServerUnreachable",
+} as const;
+
 /**
  * Machine spec fields a MachineSet passes to its existing machines and a MachineDeployment to its
  * current MachineSet without a rollout (with the class kind): the node template and the machine

@@ -2,7 +2,7 @@ import { MachineDeploymentController } from "../controllers/machinedeployment/co
 import { MachineSetController } from "../controllers/machineset/controller.ts";
 import { boolFlag, type FlagSpec, intFlag, parseFlags } from "./flags.ts";
 import { CONTROLLER_FLAGS, managerFromFlags } from "./machine-controller.ts";
-import { COMMON_INACTIVE_FLAGS, COMMON_RULES, LOG_FLAGS, MCM_INACTIVE_FLAGS } from "./mcm-flags.ts";
+import { COMMON_INACTIVE_FLAGS, COMMON_RULES, LOG_FLAGS, MCM_SAFETY_FLAGS } from "./mcm-flags.ts";
 
 /** The flags of MCM's own process that the machine controller's list shares, by name. */
 const SHARED = new Set([
@@ -52,8 +52,8 @@ export const MACHINE_CONTROLLER_MANAGER_FLAGS: readonly FlagSpec[] = [
     default: "true",
     help: "mark the Nodes of a rolling deployment with cluster-autoscaler.kubernetes.io/scale-down-disabled",
   },
+  ...MCM_SAFETY_FLAGS,
   ...COMMON_INACTIVE_FLAGS,
-  ...MCM_INACTIVE_FLAGS,
   ...LOG_FLAGS,
 ];
 

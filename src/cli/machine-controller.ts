@@ -6,6 +6,8 @@ import {
   type MachineControllerConfig,
 } from "../controllers/machine/config.ts";
 import { MachineController } from "../controllers/machine/controller.ts";
+import { orphanCollector } from "../controllers/index.ts";
+import { DEFAULT_SAFETY_CONFIG, type SafetyConfig } from "../controllers/safety/config.ts";
 import { MachineClassController } from "../controllers/machineclass/controller.ts";
 import { DriverRegistry } from "../driver/registry.ts";
 import { KubeClient } from "../runtime/client/client.ts";
@@ -31,6 +33,7 @@ import {
   logLevelOf,
   MC_INACTIVE_FLAGS,
   MC_RULES,
+  MC_SAFETY_FLAGS,
 } from "./mcm-flags.ts";
 
 const defaults = defaultMachineControllerConfig("default");
@@ -189,6 +192,7 @@ export const CONTROLLER_FLAGS: readonly FlagSpec[] = [
 /** Flags of `sprout machine-controller`: every flag of MCM's provider machine controller. */
 export const MACHINE_CONTROLLER_FLAGS: readonly FlagSpec[] = [
   ...CONTROLLER_FLAGS,
+  ...MC_SAFETY_FLAGS,
   ...COMMON_INACTIVE_FLAGS,
   ...MC_INACTIVE_FLAGS,
   ...LOG_FLAGS,
@@ -222,6 +226,22 @@ export function configFromFlags(v: FlagValues): MachineControllerConfig {
     resourceExhaustedRetryMs:
       durationFlag(v, "resource-exhausted-retry") || defaults.resourceExhaustedRetryMs,
     concurrentSyncs: intFlag(v, "concurrent-syncs"),
+  };
+}
+
+/** The safety settings among the flags (a process without one of them keeps MCM's default). */
+export function safetyFromFlags(v: FlagValues): SafetyConfig {
+  const d = DEFAULT_SAFETY_CONFIG;
+  const ms = (name: string, dflt: number): number => (v[name] === undefined ? dflt : durationFlag(v, name));
+  const n = (name: string, dflt: number): number => (v[name] === undefined ? dflt : intFlag(v, name));
+  return {
+    ...d,
+    orphanPeriodMs: ms("machine-safety-orphan-vms-period", d.orphanPeriodMs),
+    safetyUp: n("safety-up", d.safetyUp),
+    safetyDown: n("safety-down", d.safetyDown),
+    overshootPeriodMs: ms("machine-safety-overshooting-period", d.overshootPeriodMs),
+    statusCheckTimeoutMs: ms("machine-safety-apiserver-statuscheck-timeout", d.statusCheckTimeoutMs),
+    statusCheckPeriodMs: ms("machine-safety-apiserver-statuscheck-period", d.statusCheckPeriodMs),
   };
 }
 
@@ -286,12 +306,9 @@ export function managerFromFlags(
 export async function runMachineController(args: string[]): Promise<number> {
   const flags = parseFlags(MACHINE_CONTROLLER_FLAGS, args, MACHINE_CONTROLLER_RULES);
   const { manager, target, config } = managerFromFlags(flags, { leaseName: "machine-controller" });
-  new MachineController({
-    manager,
-    target,
-    registry: driverRegistryFromFlags(flags.values, manager),
-    config,
-  });
+  const registry = driverRegistryFromFlags(flags.values, manager);
+  const machines = new MachineController({ manager, target, registry, config });
+  orphanCollector(manager, config.namespace, registry, machines, safetyFromFlags(flags.values));
   new MachineClassController({ manager, namespace: config.namespace });
   manager.stopOnSignals();
   await manager.start();

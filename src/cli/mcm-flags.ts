@@ -20,8 +20,6 @@ const inactive = (
   range?: FlagSpec["range"],
 ): FlagSpec => ({ name, kind, default: dflt, help, inactive: why, ...(range ? { range } : {}) });
 
-const NO_SAFETY = "sprout has no safety controller; its controllers bound what they create themselves";
-
 /** Flags both MCM processes register and sprout does not act on. */
 export const COMMON_INACTIVE_FLAGS: readonly FlagSpec[] = [
   inactive(
@@ -77,23 +75,70 @@ export const COMMON_INACTIVE_FLAGS: readonly FlagSpec[] = [
   ),
 ];
 
-/** Flags only MCM's MachineSet/MachineDeployment process registers. */
-export const MCM_INACTIVE_FLAGS: readonly FlagSpec[] = [
-  inactive("safety-up", "int", "2", "excess machines permitted before a set is frozen", NO_SAFETY, atLeast0),
+const active = (
+  name: string,
+  kind: FlagSpec["kind"],
+  dflt: string,
+  help: string,
+  range?: FlagSpec["range"],
+): FlagSpec => ({ name, kind, default: dflt, help, ...(range ? { range } : {}) });
+
+/** The overshooting safety flags of MCM's MachineSet/MachineDeployment process (docs/machine-lifecycle.md#safety). */
+const NO_OVERSHOOT =
+  "sprout does not check sets for overshooting; its MachineSet controller bounds what it creates itself";
+
+export const MCM_SAFETY_FLAGS: readonly FlagSpec[] = [
+  inactive(
+    "safety-up",
+    "int",
+    "2",
+    "machines a set may hold above its replicas (and its deployment's surge) before it is frozen",
+    NO_OVERSHOOT,
+    atLeast0,
+  ),
   inactive(
     "safety-down",
     "int",
     "1",
-    "how far below the upper limit a frozen set is unfrozen",
-    NO_SAFETY,
+    "how far below the freeze limit a frozen set must fall to be unfrozen",
+    NO_OVERSHOOT,
     atLeast0,
   ),
   inactive(
     "machine-safety-overshooting-period",
     "duration",
     "1m0s",
-    "how often overshooting sets are checked",
-    NO_SAFETY,
+    "how often sets are checked for overshooting; 0 turns the check off",
+    NO_OVERSHOOT,
+    atLeast0,
+  ),
+];
+
+const NO_FREEZE = "sprout does not probe the apiservers; its health checks read the caches' last state";
+
+/** The safety flags of the provider's machine controller (docs/machine-lifecycle.md#safety). */
+export const MC_SAFETY_FLAGS: readonly FlagSpec[] = [
+  inactive(
+    "machine-safety-apiserver-statuscheck-timeout",
+    "duration",
+    "30s",
+    "how long the control or target apiserver may be unreachable before the machine controller freezes (no machine is marked Unknown or Failed meanwhile)",
+    NO_FREEZE,
+    atLeast0,
+  ),
+  inactive(
+    "machine-safety-apiserver-statuscheck-period",
+    "duration",
+    "1m0s",
+    "how often both apiservers are probed; 0 turns the check off",
+    NO_FREEZE,
+    atLeast0,
+  ),
+  active(
+    "machine-safety-orphan-vms-period",
+    "duration",
+    "15m0s",
+    "how often each MachineClass's VMs are listed and those without a Machine deleted; 0 turns it off",
     atLeast0,
   ),
 ];
@@ -122,30 +167,6 @@ export const MC_INACTIVE_FLAGS: readonly FlagSpec[] = [
     "1m30s",
     "wait for a PV to reattach elsewhere",
     "sprout's drain does not wait for volume reattachment",
-    atLeast0,
-  ),
-  inactive(
-    "machine-safety-apiserver-statuscheck-timeout",
-    "duration",
-    "30s",
-    "how long the apiserver may be down before machines are frozen",
-    NO_SAFETY,
-    atLeast0,
-  ),
-  inactive(
-    "machine-safety-apiserver-statuscheck-period",
-    "duration",
-    "1m0s",
-    "how often the apiserver's health is polled",
-    NO_SAFETY,
-    atLeast0,
-  ),
-  inactive(
-    "machine-safety-orphan-vms-period",
-    "duration",
-    "15m0s",
-    "how often orphan VMs are looked for",
-    NO_SAFETY,
     atLeast0,
   ),
   inactive(

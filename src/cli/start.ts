@@ -22,8 +22,15 @@ import {
   driverRegistryFromFlags,
   MACHINE_CONTROLLER_RULES,
   managerFromFlags,
+  safetyFromFlags,
 } from "./machine-controller.ts";
-import { COMMON_INACTIVE_FLAGS, LOG_FLAGS, MC_INACTIVE_FLAGS, MCM_INACTIVE_FLAGS } from "./mcm-flags.ts";
+import {
+  COMMON_INACTIVE_FLAGS,
+  LOG_FLAGS,
+  MC_INACTIVE_FLAGS,
+  MC_SAFETY_FLAGS,
+  MCM_SAFETY_FLAGS,
+} from "./mcm-flags.ts";
 import { ensureSample, SAMPLE } from "./sample.ts";
 
 /** Flags of `sprout start`: the machine controller's, plus the MachineSet/MachineDeployment and embedded ones. */
@@ -62,8 +69,9 @@ export const START_FLAGS: readonly FlagSpec[] = [
     help: "embedded default: create the sample MachineClass and MachineDeployment (3 machines) when missing",
   },
   { name: "view", kind: "bool", default: "true", help: "show a live view of the machines and their phases" },
+  ...MCM_SAFETY_FLAGS,
+  ...MC_SAFETY_FLAGS,
   ...COMMON_INACTIVE_FLAGS,
-  ...MCM_INACTIVE_FLAGS,
   ...MC_INACTIVE_FLAGS,
   ...LOG_FLAGS,
 ];
@@ -96,6 +104,7 @@ function run(
     config,
     setWorkers: intFlag(v, "set-concurrent-syncs"),
     scaleDownAnnotationDuringRollout: boolFlag(v, "autoscaler-scaledown-annotation-during-rollout"),
+    safety: safetyFromFlags(v),
   });
 }
 

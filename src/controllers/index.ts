@@ -6,12 +6,16 @@ import { MachineController } from "./machine/controller.ts";
 import { MachineClassController } from "./machineclass/controller.ts";
 import { MachineDeploymentController } from "./machinedeployment/controller.ts";
 import { MachineSetController } from "./machineset/controller.ts";
+import { DEFAULT_SAFETY_CONFIG, type SafetyConfig } from "./safety/config.ts";
+import { OrphanCollector } from "./safety/orphans.ts";
 
 export interface ControllerSet {
   readonly machines: MachineController;
   readonly machineClasses: MachineClassController;
   readonly machineSets: MachineSetController;
   readonly machineDeployments: MachineDeploymentController;
+  /** The orphan VM collector; undefined when its period is 0. */
+  readonly orphans: OrphanCollector | undefined;
 }
 
 export interface ControllerOptions {
@@ -24,6 +28,8 @@ export interface ControllerOptions {
   readonly setWorkers?: number;
   /** --autoscaler-scaledown-annotation-during-rollout. Default true. */
   readonly scaleDownAnnotationDuringRollout?: boolean;
+  /** The safety controller's settings; MCM's defaults for those not given. */
+  readonly safety?: Partial<SafetyConfig>;
 }
 
 /** Every controller of sprout on one manager, for one control namespace. */
@@ -31,8 +37,10 @@ export function addControllers(opts: ControllerOptions): ControllerSet {
   const { manager, target, config } = opts;
   const namespace = config.namespace;
   const workers = opts.setWorkers ?? 10;
+  const machines = new MachineController({ manager, target, registry: opts.registry, config });
   return {
-    machines: new MachineController({ manager, target, registry: opts.registry, config }),
+    machines,
+    orphans: orphanCollector(manager, namespace, opts.registry, machines, opts.safety),
     machineClasses: new MachineClassController({ manager, namespace }),
     // One set of retry periods for every controller: MCM's, or the config's shorter ones.
     machineSets: new MachineSetController({ manager, namespace, workers, retry: config }),
@@ -45,4 +53,17 @@ export function addControllers(opts: ControllerOptions): ControllerSet {
       scaleDownAnnotationDuringRollout: opts.scaleDownAnnotationDuringRollout ?? true,
     }),
   };
+}
+
+/** The orphan VM collector beside a machine controller (MCM runs it in the same process), if its period is not 0. */
+export function orphanCollector(
+  manager: Manager,
+  namespace: string,
+  registry: DriverRegistry,
+  machines: MachineController,
+  safety: Partial<SafetyConfig> = {},
+): OrphanCollector | undefined {
+  const config = { ...DEFAULT_SAFETY_CONFIG, ...safety };
+  if (config.orphanPeriodMs <= 0) return undefined;
+  return new OrphanCollector({ manager, namespace, registry, config, busy: (key) => machines.busy(key) });
 }

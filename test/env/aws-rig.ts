@@ -4,6 +4,8 @@ import { NodeSimulator } from "../../src/sim/node/nodesim.ts";
 import { installCrds } from "../../src/cli/install-crds.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import { addControllers } from "../../src/controllers/index.ts";
+import type { MachineControllerConfig } from "../../src/controllers/machine/config.ts";
+import type { SafetyConfig } from "../../src/controllers/safety/config.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
 import { KubeClient } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
@@ -22,6 +24,7 @@ export interface AwsRig {
   readonly world: Ec2World;
   /** The cluster tag's name part: kubernetes.io/cluster/<cluster>. */
   readonly cluster: string;
+  readonly manager: Manager;
   stop(): Promise<void>;
 }
 
@@ -33,7 +36,10 @@ export const AWS_REGION = "eu-west-1";
  * (control = target) with the AWS plugin loaded by the registry. Simulated kubelets register every
  * running instance of the cluster as a Node, by its private DNS name and providerID.
  */
-export async function startAwsRig(namespace: string): Promise<AwsRig> {
+export async function startAwsRig(
+  namespace: string,
+  opts: { safety?: Partial<SafetyConfig>; config?: Partial<MachineControllerConfig> } = {},
+): Promise<AwsRig> {
   const moto = await startOwnMoto();
   const world = await prepareEc2World(moto.endpoint, AWS_REGION);
   const ec2 = rawEc2(moto.endpoint, AWS_REGION);
@@ -54,8 +60,9 @@ export async function startAwsRig(namespace: string): Promise<AwsRig> {
     manager,
     target: new KubeClient(kc, { qps: 200, burst: 200 }),
     registry: new DriverRegistry({ context: { env: { AWS_ENDPOINT_URL_EC2: moto.endpoint } } }),
-    config: testMachineControllerConfig(namespace),
+    config: { ...testMachineControllerConfig(namespace), ...opts.config },
     setWorkers: 5,
+    ...(opts.safety ? { safety: opts.safety } : {}),
   });
   await manager.start();
   return {
@@ -63,6 +70,7 @@ export async function startAwsRig(namespace: string): Promise<AwsRig> {
     ec2,
     world,
     cluster,
+    manager,
     async stop() {
       await manager.stop();
       await sim.stop();

@@ -9,6 +9,7 @@ import {
 } from "../../src/controllers/machine/config.ts";
 import type { MachineController } from "../../src/controllers/machine/controller.ts";
 import { addControllers, type ControllerSet } from "../../src/controllers/index.ts";
+import type { SafetyConfig } from "../../src/controllers/safety/config.ts";
 import { installCrds } from "../../src/cli/install-crds.ts";
 import { MachineResources } from "../../src/api/resources.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
@@ -46,7 +47,7 @@ export interface MachineRig {
 export async function startMachineRig(
   namespace: string,
   config: Partial<MachineControllerConfig> = {},
-  opts: { targetNone?: boolean; sim?: Partial<NodeSimulatorOptions> } = {},
+  opts: { targetNone?: boolean; sim?: Partial<NodeSimulatorOptions>; safety?: Partial<SafetyConfig> } = {},
 ): Promise<MachineRig> {
   const dir = await mkdtemp(join(tmpdir(), "sprout-rig-"));
   const cloudProcess: VirtualCloudProcess = await startVirtualCloud(dir);
@@ -72,6 +73,7 @@ export async function startMachineRig(
     }),
     config: { ...testMachineControllerConfig(namespace), ...config },
     setWorkers: 5,
+    ...(opts.safety ? { safety: opts.safety } : {}),
   });
   await manager.start();
   return {

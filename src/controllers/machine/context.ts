@@ -1,6 +1,7 @@
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineClass } from "../../api/v1alpha1/machineclass.ts";
 import type { Driver, SecretData } from "../../driver/driver.ts";
+import { classSecretData } from "../../driver/class-secret.ts";
 import { MachineError } from "../../driver/errors.ts";
 import type { DriverRegistry } from "../../driver/registry.ts";
 import type { Informer } from "../../runtime/cache/informer.ts";
@@ -44,18 +45,7 @@ export async function resolveWork(
   if (!machineClass) {
     throw new MachineError("NotFound", `MachineClass ${ns}/${className} (spec.class.name) does not exist`);
   }
-  const data: Record<string, Buffer> = {};
-  for (const ref of [machineClass.secretRef, machineClass.credentialsSecretRef]) {
-    if (!ref?.name) continue;
-    const key = `${ref.namespace ?? ns}/${ref.name}`;
-    const secret = secrets.store.get(key);
-    if (!secret)
-      throw new MachineError(
-        "NotFound",
-        `Secret ${key} referenced by MachineClass ${className} does not exist`,
-      );
-    for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(v, "base64");
-  }
+  const data = classSecretData(machineClass, ns, (key) => secrets.store.get(key));
   const driver = await registry.driverFor(machineClass.provider);
   return { machine, machineClass, secret: data, driver, signal };
 }

@@ -123,6 +123,11 @@ export class MachineController {
     manager.addController(this.#termination);
   }
 
+  /** Whether a reconcile of this machine (create, health or deletion) runs right now: its lock. */
+  busy(key: string): boolean {
+    return this.#lifecycle.busy(key) || this.#termination.busy(key);
+  }
+
   #machinesOfClass(name: string): string[] {
     return this.machines.store.byIndex("class", name).map(objectKey);
   }

@@ -78,6 +78,11 @@ export class Controller {
     return this.#queue;
   }
 
+  /** Whether a worker reconciles this key right now (a key is never handled by two at once). */
+  busy(key: string): boolean {
+    return this.#queue?.isProcessing(key) ?? false;
+  }
+
   /** Queues a key now (ignored while the controller is not running). */
   enqueue(key: string): void {
     this.#queue?.add(key);

@@ -52,6 +52,11 @@ export class WorkQueue<K = string> {
     return this.#processing.size;
   }
 
+  /** Whether a worker holds this key right now. */
+  isProcessing(key: K): boolean {
+    return this.#processing.has(key);
+  }
+
   add(key: K): void {
     if (this.#shuttingDown || this.#dirty.has(key)) return;
     this.#metrics?.queueAdds.inc({ name: this.name });
