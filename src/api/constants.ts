@@ -344,3 +344,32 @@ export const UNROLLED_SPEC_FIELDS = [
   "maxEvictRetries",
   "nodeConditions",
 ] as const;
+
+/** The cluster-autoscaler's externalgrpc interface (docs/autoscaler.md). */
+export const AutoscalerKeys = {
+  /** MachineDeployment: smallest size of its node group; a group needs both sizes. */
+  minSize: "sprout.gardener.cloud/autoscaler-node-group-min-size",
+  /** MachineDeployment: largest size of its node group; 0 hides the group. */
+  maxSize: "sprout.gardener.cloud/autoscaler-node-group-max-size",
+  /** Node: GPU type, as Gardener's mcm provider names it. */
+  gpuLabel: "gardener.cloud/accelerator",
+  /** Instance id of a machine whose Node has not registered yet: requested://<machine>. */
+  requestedScheme: "requested://",
+  /** Pods a template node holds when its class does not say. */
+  defaultPods: "110",
+} as const;
+
+/** Well-known Node labels a template node carries (kubernetes.io). */
+export const WellKnownNodeLabels = {
+  hostname: "kubernetes.io/hostname",
+  os: "kubernetes.io/os",
+  arch: "kubernetes.io/arch",
+  betaOs: "beta.kubernetes.io/os",
+  betaArch: "beta.kubernetes.io/arch",
+  instanceType: "node.kubernetes.io/instance-type",
+  betaInstanceType: "beta.kubernetes.io/instance-type",
+  region: "topology.kubernetes.io/region",
+  zone: "topology.kubernetes.io/zone",
+  betaRegion: "failure-domain.beta.kubernetes.io/region",
+  betaZone: "failure-domain.beta.kubernetes.io/zone",
+} as const;

@@ -16,6 +16,7 @@ import { startVirtualCloud } from "../sim/cloud/process.ts";
 import { KubeClient } from "../runtime/client/client.ts";
 import type { Manager } from "../runtime/manager/manager.ts";
 import { boolFlag, type FlagSpec, type FlagValues, intFlag, type ParsedFlags, parseFlags } from "./flags.ts";
+import { AUTOSCALER_FLAGS, AUTOSCALER_RULES, autoscalerFromFlags } from "./autoscaler.ts";
 import { startLiveView } from "./live-view.ts";
 import {
   CONTROLLER_FLAGS,
@@ -56,6 +57,7 @@ export const START_FLAGS: readonly FlagSpec[] = [
     default: "true",
     help: "mark the Nodes of a rolling deployment with cluster-autoscaler.kubernetes.io/scale-down-disabled",
   },
+  ...AUTOSCALER_FLAGS,
   {
     name: "dir",
     kind: "string",
@@ -114,7 +116,7 @@ function run(
  * the node simulator, the CRDs and a sample MachineDeployment, and shows a live view until Ctrl-C.
  */
 export async function runStart(args: string[]): Promise<number> {
-  const flags = parseFlags(START_FLAGS, args, MACHINE_CONTROLLER_RULES);
+  const flags = parseFlags(START_FLAGS, args, [...MACHINE_CONTROLLER_RULES, ...AUTOSCALER_RULES]);
   const v = flags.values;
   if (v["control-kubeconfig"]) return runAgainstClusters(flags);
   if (v["target-kubeconfig"]) {
@@ -130,6 +132,7 @@ async function runAgainstClusters(flags: ParsedFlags): Promise<number> {
   const { manager, target, config } = managerFromFlags(flags, { leaseName: "sprout" });
   const controllers = run(v, manager, target, driverRegistryFromFlags(v, manager), config);
   await manager.start();
+  const autoscaler = await autoscalerFromFlags(v, manager, config.namespace);
   const stopView = boolFlag(v, "view")
     ? startLiveView(
         [`sprout: namespace ${config.namespace}`],
@@ -139,6 +142,7 @@ async function runAgainstClusters(flags: ParsedFlags): Promise<number> {
     : () => undefined;
   await untilSignal();
   stopView();
+  await autoscaler?.stop();
   await manager.stop();
   return 0;
 }
@@ -190,6 +194,7 @@ async function runEmbedded(flags: ParsedFlags): Promise<number> {
   });
   const controllers = run(v, manager, target, registry, config);
   await manager.start();
+  const autoscaler = await autoscalerFromFlags(v, manager, config.namespace);
   const k = `kubectl --kubeconfig ${plane.kubeconfigPath} -n ${namespace}`;
   const header = [
     "",
@@ -209,6 +214,7 @@ async function runEmbedded(flags: ParsedFlags): Promise<number> {
   stopView();
   stderrProgress("stopping: controllers, node simulator, virtual cloud, local seed");
   // A terminal's Ctrl-C reaches the child processes too: every step is bounded, none may hang.
+  await bounded(autoscaler?.stop() ?? Promise.resolve(), 5_000);
   await bounded(manager.stop(), 10_000);
   await bounded(sim.stop(), 5_000);
   await cloud.stop();

@@ -14,6 +14,9 @@ import { KubeClient } from "../../src/runtime/client/client.ts";
 import { createDeployment, machinesOf, runningLive } from "../env/deployments.ts";
 import { adminKubeConfig, eventually, testNamespace } from "../env/index.ts";
 import { createWorkerClass } from "../env/machines.ts";
+import { cloudProviderClient } from "../env/autoscaler.ts";
+import { AutoscalerKeys } from "../../src/api/constants.ts";
+import { freePort } from "../../src/localplane/ports.ts";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -28,7 +31,7 @@ const sprout = (args: string[], env: NodeJS.ProcessEnv = process.env): ChildProc
   });
 
 describe("sprout start against given clusters", () => {
-  it("runs the controllers on an existing seed: no local seed, no sample, and stops on SIGTERM", async () => {
+  it("runs the controllers and the externalgrpc provider on an existing seed, and stops on SIGTERM", async () => {
     const ns = await testNamespace("start-clusters");
     const kc = await adminKubeConfig();
     await installCrds(kc);
@@ -47,6 +50,9 @@ describe("sprout start against given clusters", () => {
     cleanups.push(() => sim.stop());
     await createWorkerClass(client, ns);
     await createDeployment(client, ns, "pool", { replicas: 2, className: "small" });
+    const sizes = { [AutoscalerKeys.minSize]: "1", [AutoscalerKeys.maxSize]: "5" };
+    await client.patch(MachineResources.machineDeployments, ns, "pool", { metadata: { annotations: sizes } });
+    const grpcPort = await freePort();
 
     const child = sprout(
       [
@@ -55,6 +61,7 @@ describe("sprout start against given clusters", () => {
         "--port=0",
         "--leader-elect=false",
         "--view=false",
+        `--autoscaler-grpc-address=127.0.0.1:${grpcPort}`,
       ],
       { ...process.env, SPROUT_VIRTUAL_CLOUD_ENDPOINT: cloud.endpoint },
     );
@@ -67,6 +74,13 @@ describe("sprout start against given clusters", () => {
     // Only what the user created: the embedded default's sample is not applied to a given cluster.
     const classes = await client.list(MachineResources.machineClasses, ns);
     expect(classes.items.map((c) => c.metadata?.name)).toEqual(["small"]);
+    // The cluster-autoscaler's view, through --autoscaler-grpc-address.
+    const ca = cloudProviderClient(`127.0.0.1:${grpcPort}`);
+    cleanups.push(() => Promise.resolve(ca.close()));
+    expect(await ca.call("NodeGroups")).toMatchObject({
+      nodeGroups: [{ id: `${ns}.pool`, minSize: 1, maxSize: 5 }],
+    });
+    expect(await ca.call("NodeGroupTargetSize", { id: `${ns}.pool` })).toEqual({ targetSize: 2 });
 
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
@@ -80,5 +94,22 @@ describe("sprout start against given clusters", () => {
     );
     expect(res.status).toBe(1);
     expect(res.stderr).toContain("--target-kubeconfig needs --control-kubeconfig");
+  });
+
+  it("refuses externalgrpc certificates given in part, and an address that is not HOST:PORT", () => {
+    const start = (args: string[]) =>
+      spawnSync(process.execPath, ["src/cli/main.ts", "start", "--control-kubeconfig=/tmp/none", ...args], {
+        cwd: repoRoot,
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+    const partial = start(["--autoscaler-grpc-address=127.0.0.1:1", "--autoscaler-grpc-cert=/tmp/c.pem"]);
+    expect(partial.status).toBe(1);
+    expect(partial.stderr).toContain(
+      "--autoscaler-grpc-cert, --autoscaler-grpc-key, --autoscaler-grpc-ca go together",
+    );
+    const bad = start(["--autoscaler-grpc-address=localhost"]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("--autoscaler-grpc-address=localhost is not HOST:PORT");
   });
 });

@@ -1,28 +1,15 @@
 import { controllerRefOf } from "../../runtime/meta/owners.ts";
 import { phaseOf } from "../../api/machine-state.ts";
 import { timestamp } from "../../api/time.ts";
+import {
+  formatTriggerDeletion,
+  parseTriggerDeletion,
+  type TriggerDeletionEntry as Entry,
+} from "../../api/trigger-deletion.ts";
 import { Annotations, SetEventReasons } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { DeployDeps, DeploymentObject, SetObject } from "./deps.ts";
-
-interface Entry {
-  readonly name: string;
-  readonly time: string;
-}
-
-/** Parses `m1~T1,m2~T2`; an entry without a time gets `now`. */
-export function parseTriggerDeletion(value: string, now: string): Entry[] {
-  return value
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((s) => {
-      const [name = "", time] = s.split("~");
-      return { name: name.trim(), time: time?.trim() || now };
-    })
-    .filter((e) => e.name !== "");
-}
 
 const gone = (m: Machine | undefined): boolean =>
   !m || Boolean(m.metadata?.deletionTimestamp) || ["Failed", "Terminating"].includes(phaseOf(m));
@@ -86,10 +73,7 @@ export async function processTriggerDeletion(
     await deps.events.record(d, "Warning", SetEventReasons.triggerDeletionForeign, "Scale", note);
   }
   const marked = await markMachines(d, live, cached, deps);
-  const normalized = live
-    .map((e) => `${e.name}~${e.time}`)
-    .sort()
-    .join(",");
+  const normalized = formatTriggerDeletion(live);
   const trigger = Annotations.triggerDeletionByMCM;
   const annotations = Object.fromEntries(
     Object.entries(meta.annotations ?? {}).filter(([k]) => k !== trigger || normalized),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Annotations } from "../../api/constants.ts";
-import { ownedBySets, parseTriggerDeletion } from "./autoscaler.ts";
+import { parseTriggerDeletion } from "../../api/trigger-deletion.ts";
+import { ownedBySets } from "./autoscaler.ts";
 import type { DeploymentObject, SetObject } from "./deps.ts";
 import { equalIgnoreHash, templateHash } from "./hash.ts";
 import { isScalingEvent, proportions } from "./rollout.ts";
