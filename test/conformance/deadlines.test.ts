@@ -54,6 +54,34 @@ const cases: Case[] = [
       userData: Buffer.from("#cloud-config\n"),
     },
   },
+  {
+    provider: "Azure",
+    env: (endpoint) => ({
+      SPROUT_AZURE_ENDPOINT: endpoint.replace(/^http:/, "https:"),
+      AZURE_AUTHORITY_HOST: endpoint.replace(/^http:/, "https:"),
+    }),
+    machineClass: {
+      provider: "Azure",
+      providerSpec: {
+        location: "westeurope",
+        resourceGroup: "shoot--hung--test",
+        subnetInfo: { vnetName: "shoot--hung--test", subnetName: "shoot--hung--test-nodes" },
+        tags: { "kubernetes.io-cluster-shoot--hung--test": "1", "kubernetes.io-role-node": "1" },
+        properties: {
+          hardwareProfile: { vmSize: "Standard_D2s_v5" },
+          storageProfile: { imageReference: { urn: "sap:gardenlinux:greatest:1877.5.0" } },
+          osProfile: { adminUsername: "core" },
+        },
+      },
+    },
+    secret: {
+      clientID: Buffer.from("00000000-0000-0000-0000-00000000c11e"),
+      clientSecret: Buffer.from("hung-endpoint-client-secret-000000000000"),
+      subscriptionID: Buffer.from("00000000-0000-0000-0000-000000005b5c"),
+      tenantID: Buffer.from("00000000-0000-0000-0000-000000007e17"),
+      userData: Buffer.from("#cloud-config\n"),
+    },
+  },
 ];
 
 describe("driver calls against a cloud that never answers", () => {
