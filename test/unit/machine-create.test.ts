@@ -64,7 +64,7 @@ describe("machine create", () => {
   it("deletes a VM that reports another machine's Node (a recycled name) and fails the machine", async () => {
     world = new World({ controllers: ["machine"] });
     world.driver.nextNodeName = "old-node";
-    world.seed.nodes(node("old-node"));
+    world.seed.nodes(node("old-node", { providerID: "fake:///old-vm" }));
     world.seed.machines(machine("m1"));
     await world.start();
     expect(world.driver.calls.slice(0, 3).map((c) => c.method)).toEqual([
@@ -79,6 +79,18 @@ describe("machine create", () => {
     // As in MCM, a machine without a providerID goes through the create flow again: a new VM.
     expect(world.driver.callsOf("createMachine").length).toBe(2);
     expect(world.machine("m1")?.spec.providerID).toBe("fake:///m1");
+  });
+
+  it("adopts a VM whose Node already joined under another name, as a cloud's DNS name does", async () => {
+    world = new World({ controllers: ["machine"] });
+    const vm = world.driver.addVm("m1", { nodeName: "ip-10-0-0-7.ec2.internal" });
+    world.seed.nodes(node("ip-10-0-0-7.ec2.internal", { providerID: vm.providerID }));
+    world.seed.machines(machine("m1"));
+    await world.start();
+    expect(world.driver.callsOf("deleteMachine")).toEqual([]);
+    expect(world.driver.callsOf("createMachine")).toEqual([]);
+    expect(world.machine("m1")?.spec.providerID).toBe(vm.providerID);
+    expect(world.machine("m1")?.status?.currentStatus?.phase).not.toBe("Failed");
   });
 
   it("backs off on ResourceExhausted for --resource-exhausted-retry", async () => {

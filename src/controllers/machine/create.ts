@@ -34,7 +34,7 @@ export async function createFlow(work: MachineWork, deps: FlowDeps): Promise<Flo
       vm = await driverCall(driver.createMachine(req));
       await deps.events.record(machine, "Normal", "Created", "Create", `VM ${vm.providerID} created`);
     }
-    if (staleNode(vm, name, deps)) {
+    if (staleNode(vm, machine, deps)) {
       const spec = { ...machine.spec, providerID: vm.providerID };
       const stale = { machine: { ...machine, spec }, machineClass, secret, signal };
       await driverCall(driver.deleteMachine(stale));
@@ -133,10 +133,22 @@ async function initialize(work: MachineWork, secret: SecretData): Promise<string
   }
 }
 
-/** MCM's stale-node guard: a Node of that name that is not this machine's means a recycled name. */
-function staleNode(vm: CreateMachineResponse, name: string, deps: FlowDeps): boolean {
+/**
+ * MCM's stale-node guard: a Node of the VM's node name that is not this machine's means a recycled
+ * name. A Node registered with this VM's providerID is this machine's own (it joined before the
+ * machine's status said so, e.g. a create reconciled again from a cache that lagged behind), and so
+ * is one without a providerID that was registered after the machine was made.
+ */
+function staleNode(vm: CreateMachineResponse, machine: Machine, deps: FlowDeps): boolean {
+  const name = machine.metadata?.name ?? "";
   if (!deps.target || !vm.nodeName || vm.nodeName === name) return false;
-  return deps.nodes?.store.get(vm.nodeName) !== undefined;
+  const node = deps.nodes?.store.get(vm.nodeName);
+  if (!node) return false;
+  const nodeProviderID = node.spec?.providerID;
+  if (nodeProviderID) return nodeProviderID !== vm.providerID;
+  const nodeCreated = Date.parse(node.metadata?.creationTimestamp ?? "");
+  const machineCreated = Date.parse(machine.metadata?.creationTimestamp ?? "");
+  return !(nodeCreated >= machineCreated);
 }
 
 /** The machine with its VM recorded: node label, default priority, bootstrap token id, providerID. */
