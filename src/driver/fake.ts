@@ -50,6 +50,7 @@ export class FakeDriver implements Driver {
   readonly vms = new Map<string, FakeVm>();
   readonly calls: FakeCall[] = [];
   readonly #faults = new Map<keyof Driver, Fault>();
+  readonly #holds = new Map<keyof Driver, Promise<void>>();
   readonly #initialize: boolean;
   /** Node name the next VM made by `createMachine` reports (a recycled name), instead of the machine's. */
   nextNodeName: string | undefined;
@@ -69,6 +70,21 @@ export class FakeDriver implements Driver {
       message: opts.message ?? `injected ${code}`,
       times: opts.times ?? Number.POSITIVE_INFINITY,
     });
+  }
+
+  /**
+   * The next call of `method` waits, once recorded, until the returned function is called, and then
+   * goes on as usual (a cloud call in flight, for what runs beside it).
+   */
+  hold(method: keyof Driver): () => void {
+    let release = (): void => undefined;
+    this.#holds.set(
+      method,
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    return () => release();
   }
 
   /** Drops the faults still set for `method`, or for every method. */
@@ -157,6 +173,11 @@ export class FakeDriver implements Driver {
       machineName: req.machine?.metadata?.name,
       providerID: req.machine?.spec.providerID,
     });
+    const held = this.#holds.get(method);
+    if (held) {
+      this.#holds.delete(method);
+      await held;
+    }
     const fault = this.#faults.get(method);
     if (!fault || fault.times <= 0) return;
     fault.times--;

@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -87,15 +88,21 @@ export async function userWithoutRights(
   return { accessKeyId: between(key, "AccessKeyId"), secretAccessKey: between(key, "SecretAccessKey") };
 }
 
-/** Creates a VPC, a subnet in the region's first zone, a security group, a key pair and an instance profile. */
+/**
+ * Creates a VPC, a subnet in the region's first zone, a security group, a key pair and an instance
+ * profile. The subnet is one of 4 096 /20s of 10.0.0.0/8, drawn at random: instances are named by
+ * their private IP, and Nodes of test files that share one apiserver must not meet under one name.
+ */
 export async function prepareEc2World(endpoint: string, region: string): Promise<Ec2World> {
   const ec2 = rawEc2(endpoint, region);
   try {
     const zone = `${region}a`;
-    const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: "10.20.0.0/16" }));
+    const octet = randomInt(256);
+    const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: `10.${octet}.0.0/16` }));
     const vpcId = vpc.Vpc?.VpcId ?? "";
+    const subnetCidr = `10.${octet}.${16 * randomInt(16)}.0/20`;
     const subnet = await ec2.send(
-      new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: "10.20.0.0/20", AvailabilityZone: zone }),
+      new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: subnetCidr, AvailabilityZone: zone }),
     );
     const sg = await ec2.send(
       new CreateSecurityGroupCommand({ GroupName: "nodes", Description: "worker nodes", VpcId: vpcId }),

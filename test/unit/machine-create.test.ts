@@ -76,9 +76,10 @@ describe("machine create", () => {
       (w) => w.name === "m1" && w.subresource === "status" && JSON.stringify(w.body).includes('"Failed"'),
     );
     expect(JSON.stringify(failed?.body)).toContain("VM using old node obj old-node");
-    // As in MCM, a machine without a providerID goes through the create flow again: a new VM.
-    expect(world.driver.callsOf("createMachine").length).toBe(2);
-    expect(world.machine("m1")?.spec.providerID).toBe("fake:///m1");
+    // Failed is final: no second VM for a machine its set is about to replace.
+    expect(world.driver.callsOf("createMachine").length).toBe(1);
+    expect(world.machine("m1")?.spec.providerID).toBeUndefined();
+    expect(world.machine("m1")?.status?.currentStatus?.phase).toBe("Failed");
   });
 
   it("adopts a VM whose Node already joined under another name, as a cloud's DNS name does", async () => {

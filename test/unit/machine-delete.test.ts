@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DELETION_MARKERS, DELETION_STEPS, type DeletionStep } from "../../src/api/constants.ts";
-import { machine, node, T0 } from "../builders/index.ts";
+import { MachineResources } from "../../src/api/resources.ts";
+import { machine, NAMESPACE, node, T0 } from "../builders/index.ts";
 import { World } from "../fakes/world.ts";
 
 let world: World;
@@ -40,6 +41,23 @@ function stoppedAt(step: DeletionStep | undefined, marker = false): World {
 }
 
 describe("machine deletion", () => {
+  it("waits for a create still in flight, then deletes the VM that create made", async () => {
+    world = new World({ controllers: ["machine"] });
+    const release = world.driver.hold("createMachine");
+    world.seed.machines(machine("m1"));
+    await world.start();
+    expect(world.driver.callsOf("createMachine")).toHaveLength(1);
+    await world.control.delete(MachineResources.machines, NAMESPACE, "m1");
+    await world.idle();
+    expect(world.machine("m1")?.metadata?.deletionTimestamp).toBeDefined();
+    expect(world.driver.callsOf("deleteMachine")).toEqual([]);
+    release();
+    await world.idle();
+    expect(world.driver.callsOf("deleteMachine")).toHaveLength(1);
+    expect(world.driver.vms.size).toBe(0);
+    expect(world.machine("m1")).toBeUndefined();
+  });
+
   it("runs every step from a machine in use: VM, Node and the machine are gone", async () => {
     world = stoppedAt(undefined);
     await world.start();

@@ -1,19 +1,20 @@
+import type { ClassObject, DeploymentObject, MachineObject } from "../objects.ts";
 import { type NodeObject } from "../../api/core.ts";
 import { phaseOf } from "../../api/machine-state.ts";
 import { Finalizers, Labels, MachineEventReasons } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
-import type { MachineClass } from "../../api/v1alpha1/machineclass.ts";
-import type { MachineDeployment } from "../../api/v1alpha1/machinedeployment.ts";
 import { MachineError } from "../../driver/errors.ts";
 import type { DriverRegistry } from "../../driver/registry.ts";
 import type { Informer } from "../../runtime/cache/informer.ts";
 import { Indexers, objectKey } from "../../runtime/cache/store.ts";
 import { type Clock, realClock } from "../../runtime/clock.ts";
-import { isNotFound, type KubeClient, type KubeObject } from "../../runtime/client/client.ts";
+import { isNotFound, type KubeClient } from "../../runtime/client/client.ts";
 import { patchObject, withFinalizer } from "../../runtime/client/patch.ts";
 import { Resources } from "../../runtime/client/resources.ts";
+import { OwnWrites } from "../../runtime/cache/own-writes.ts";
 import { Controller, type ReconcileContext, type Result } from "../../runtime/controller/controller.ts";
+import { KeyLock } from "../../runtime/controller/key-lock.ts";
 import { type Phase, type PhaseResult, runPhases, type Scope } from "../../runtime/controller/phases.ts";
 import type { Manager } from "../../runtime/manager/manager.ts";
 import { classlessDeletion, FORCE_DELETION_HINT } from "./classless.ts";
@@ -25,10 +26,6 @@ import type { FlowDeps } from "./deps.ts";
 import { healthFlow } from "./health.ts";
 import { DEPLOYMENT_INDEX, ReplacementPermits } from "./replacements.ts";
 import { withOperation } from "./status.ts";
-
-type MachineObject = Machine & KubeObject;
-type ClassObject = MachineClass & KubeObject;
-type DeploymentObject = MachineDeployment & KubeObject;
 
 export interface MachineControllerDeps {
   readonly manager: Manager;
@@ -62,6 +59,7 @@ export class MachineController {
   readonly #flow: FlowDeps;
   readonly #lifecycle: Controller;
   readonly #termination: Controller;
+  readonly #ownWrites = new OwnWrites();
   readonly #phases: readonly Phase<MachineScope>[] = [
     (s) => this.#finalizer(s),
     (s) => this.#resolve(s),
@@ -99,6 +97,7 @@ export class MachineController {
       replacementPermit: (m) => permits.permit(m),
     };
     const common = {
+      keyLock: new KeyLock(),
       workers: config.concurrentSyncs,
       logger: manager.logger,
       metrics: manager.metrics,
@@ -149,15 +148,21 @@ export class MachineController {
    */
   async #reconcile(ctx: ReconcileContext): Promise<Result> {
     const read = this.machines.store.get(ctx.key);
-    if (!read) return undefined;
+    if (!read) {
+      this.#ownWrites.forget(ctx.key);
+      return undefined;
+    }
     if (deleting(read)) {
       this.#termination.enqueue(ctx.key);
       return undefined;
     }
+    // The cache still shows what this controller's last write replaced: its watch event follows.
+    if (this.#ownWrites.stale(ctx.key, read.metadata?.resourceVersion)) return undefined;
     const scope: MachineScope = { read, draft: read, signal: ctx.signal };
-    return runPhases(scope, this.#phases, (draft) =>
-      patchObject(this.#flow.client, MachineResources.machines, read, draft),
-    );
+    return runPhases(scope, this.#phases, async (draft) => {
+      const written = await patchObject(this.#flow.client, MachineResources.machines, read, draft);
+      if (written !== read) this.#ownWrites.wrote(ctx.key, read.metadata?.resourceVersion);
+    });
   }
 
   /** The finalizer is written before anything else happens: a VM must never exist without it. */
@@ -187,6 +192,8 @@ export class MachineController {
   async #createOrHealth(s: MachineScope): Promise<PhaseResult> {
     if (!s.work) return undefined;
     const phase = phaseOf(s.read);
+    // A create that failed for good is not tried again: the machine's owner replaces it.
+    if (phase === "Failed" && !s.read.spec.providerID) return undefined;
     const hasVm = s.read.spec.providerID && phase !== "" && phase !== "CrashLoopBackOff";
     if (hasVm && !this.#flow.target) return undefined;
     const { draft, requeueAfter } = hasVm

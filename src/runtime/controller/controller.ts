@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type Clock, realClock } from "../clock.ts";
+import type { KeyLock } from "./key-lock.ts";
 import type { EventHandler, Informer } from "../cache/informer.ts";
 import { objectKey } from "../cache/store.ts";
 import type { KubeObject } from "../client/client.ts";
@@ -46,6 +47,8 @@ export interface ControllerOptions {
   readonly clock?: Clock;
   readonly rateLimiter?: () => RateLimiter<string>;
   readonly onTerminalError?: (key: string, err: TerminalError) => void;
+  /** A lock shared with other controllers of the same objects: a key is reconciled by one of them at a time. */
+  readonly keyLock?: KeyLock;
 }
 
 /**
@@ -80,7 +83,7 @@ export class Controller {
 
   /** Whether a worker reconciles this key right now (a key is never handled by two at once). */
   busy(key: string): boolean {
-    return this.#queue?.isProcessing(key) ?? false;
+    return (this.#queue?.isProcessing(key) ?? false) || (this.#opts.keyLock?.held(key) ?? false);
   }
 
   /** Queues a key now (ignored while the controller is not running). */
@@ -178,7 +181,10 @@ export class Controller {
     const started = this.#clock.now();
     this.#opts.metrics?.activeWorkers.inc(labels);
     try {
-      const result = await this.#opts.reconcile(ctx);
+      const lock = this.#opts.keyLock;
+      const result = await (lock
+        ? lock.run(key, () => this.#opts.reconcile(ctx))
+        : this.#opts.reconcile(ctx));
       this.#succeeded(queue, key, result);
     } catch (err) {
       this.#failed(queue, key, err, ctx.log);
