@@ -322,8 +322,12 @@ export const SafetyReasons = {
   vmVanished: "VMVanished",
   /** Frozen condition: a set holds more machines than its replicas, surge and --safety-up allow (MCM's). */
   overShootingReplicaCount: "OverShootingReplicaCount",
-  /** A frozen set is back under its limit, or was unfrozen by annotation (Event). */
-  unfrozen: "Unfrozen",
+  /** A set (and its deployment) was frozen for overshooting (Event on the set). */
+  frozeSet: "FrozeMachineSet",
+  /** A frozen set is back under its limit, or was unfrozen by annotation (Event on the set). */
+  unfrozeSet: "UnfrozeMachineSet",
+  /** Reason of an unfreeze asked for by the unfreeze annotation. */
+  unfreezeAnnotation: "UnfreezeAnnotation",
   /** The control or the target apiserver could not be reached for the status check timeout (Event reason, log). */
   apiServerUnreachable: "APIServerUnreachable",
 } as const;

@@ -1,7 +1,8 @@
 import { MachineDeploymentController } from "../controllers/machinedeployment/controller.ts";
 import { MachineSetController } from "../controllers/machineset/controller.ts";
+import { overshootGuard } from "../controllers/index.ts";
 import { boolFlag, type FlagSpec, intFlag, parseFlags } from "./flags.ts";
-import { CONTROLLER_FLAGS, managerFromFlags } from "./machine-controller.ts";
+import { CONTROLLER_FLAGS, managerFromFlags, safetyFromFlags } from "./machine-controller.ts";
 import { COMMON_INACTIVE_FLAGS, COMMON_RULES, LOG_FLAGS, MCM_SAFETY_FLAGS } from "./mcm-flags.ts";
 
 /** The flags of MCM's own process that the machine controller's list shares, by name. */
@@ -76,6 +77,7 @@ export async function runMachineControllerManager(args: string[]): Promise<numbe
     workers,
     scaleDownAnnotationDuringRollout: boolFlag(v, "autoscaler-scaledown-annotation-during-rollout"),
   });
+  overshootGuard(manager, namespace, safetyFromFlags(v));
   manager.stopOnSignals();
   await manager.start();
   manager.logger.info({ namespace, port: manager.httpPort }, "machine controller manager running");

@@ -84,32 +84,26 @@ const active = (
 ): FlagSpec => ({ name, kind, default: dflt, help, ...(range ? { range } : {}) });
 
 /** The overshooting safety flags of MCM's MachineSet/MachineDeployment process (docs/machine-lifecycle.md#safety). */
-const NO_OVERSHOOT =
-  "sprout does not check sets for overshooting; its MachineSet controller bounds what it creates itself";
-
 export const MCM_SAFETY_FLAGS: readonly FlagSpec[] = [
-  inactive(
+  active(
     "safety-up",
     "int",
     "2",
     "machines a set may hold above its replicas (and its deployment's surge) before it is frozen",
-    NO_OVERSHOOT,
     atLeast0,
   ),
-  inactive(
+  active(
     "safety-down",
     "int",
     "1",
     "how far below the freeze limit a frozen set must fall to be unfrozen",
-    NO_OVERSHOOT,
     atLeast0,
   ),
-  inactive(
+  active(
     "machine-safety-overshooting-period",
     "duration",
     "1m0s",
     "how often sets are checked for overshooting; 0 turns the check off",
-    NO_OVERSHOOT,
     atLeast0,
   ),
 ];

@@ -8,6 +8,7 @@ import { MachineDeploymentController } from "./machinedeployment/controller.ts";
 import { MachineSetController } from "./machineset/controller.ts";
 import { DEFAULT_SAFETY_CONFIG, type SafetyConfig } from "./safety/config.ts";
 import { OrphanCollector } from "./safety/orphans.ts";
+import { OvershootGuard } from "./safety/overshoot.ts";
 
 export interface ControllerSet {
   readonly machines: MachineController;
@@ -16,6 +17,8 @@ export interface ControllerSet {
   readonly machineDeployments: MachineDeploymentController;
   /** The orphan VM collector; undefined when its period is 0. */
   readonly orphans: OrphanCollector | undefined;
+  /** The overshooting guard; undefined when its period is 0. */
+  readonly overshoot: OvershootGuard | undefined;
 }
 
 export interface ControllerOptions {
@@ -41,6 +44,7 @@ export function addControllers(opts: ControllerOptions): ControllerSet {
   return {
     machines,
     orphans: orphanCollector(manager, namespace, opts.registry, machines, opts.safety),
+    overshoot: overshootGuard(manager, namespace, opts.safety),
     machineClasses: new MachineClassController({ manager, namespace }),
     // One set of retry periods for every controller: MCM's, or the config's shorter ones.
     machineSets: new MachineSetController({ manager, namespace, workers, retry: config }),
@@ -66,4 +70,15 @@ export function orphanCollector(
   const config = { ...DEFAULT_SAFETY_CONFIG, ...safety };
   if (config.orphanPeriodMs <= 0) return undefined;
   return new OrphanCollector({ manager, namespace, registry, config, busy: (key) => machines.busy(key) });
+}
+
+/** The overshooting guard beside the MachineSet controller (MCM runs it in that process), if its period is not 0. */
+export function overshootGuard(
+  manager: Manager,
+  namespace: string,
+  safety: Partial<SafetyConfig> = {},
+): OvershootGuard | undefined {
+  const config = { ...DEFAULT_SAFETY_CONFIG, ...safety };
+  if (config.overshootPeriodMs <= 0) return undefined;
+  return new OvershootGuard({ manager, namespace, config });
 }

@@ -6,6 +6,8 @@ import {
 import { MachineController } from "../../src/controllers/machine/controller.ts";
 import { MachineDeploymentController } from "../../src/controllers/machinedeployment/controller.ts";
 import { MachineSetController } from "../../src/controllers/machineset/controller.ts";
+import { DEFAULT_SAFETY_CONFIG, type SafetyConfig } from "../../src/controllers/safety/config.ts";
+import { OvershootGuard } from "../../src/controllers/safety/overshoot.ts";
 import { FakeDriver } from "../../src/driver/fake.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
 import { FakeClock, settle } from "../../src/runtime/clock.ts";
@@ -31,7 +33,9 @@ export interface WorldOptions {
   readonly target?: boolean;
   readonly config?: Partial<MachineControllerConfig>;
   /** Which controllers run. Default all three. */
-  readonly controllers?: readonly ("machine" | "machineset" | "machinedeployment")[];
+  readonly controllers?: readonly ("machine" | "machineset" | "machinedeployment" | "overshoot")[];
+  /** Settings of the safety controller (the overshooting guard runs when "overshoot" is asked for). */
+  readonly safety?: Partial<SafetyConfig>;
 }
 
 /**
@@ -71,6 +75,10 @@ export class World {
     }
     if (run.has("machineset")) new MachineSetController(common);
     if (run.has("machinedeployment")) new MachineDeploymentController({ ...common, target: this.target });
+    if (run.has("overshoot")) {
+      const config = { ...DEFAULT_SAFETY_CONFIG, ...opts.safety };
+      new OvershootGuard({ manager: this.manager, namespace: NAMESPACE, config, clock: this.clock });
+    }
     this.control.seed(Resources.secrets, secret());
     this.control.seed(MachineResources.machineClasses, machineClass());
   }

@@ -1,5 +1,4 @@
 import { controllerRefOf, controllerRefTo } from "../../runtime/meta/owners.ts";
-import { resolveIntOrPercent } from "../../api/intorpercent.ts";
 import {
   Annotations,
   API_VERSION,
@@ -10,11 +9,14 @@ import {
 } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
+import { maxSurgeOf, maxUnavailableOf, strategyOf } from "../../api/strategy.ts";
 import { isConflict } from "../../runtime/client/client.ts";
 import { patchObject } from "../../runtime/client/patch.ts";
 import { selectorMatches } from "../../runtime/selector.ts";
 import type { DeployDeps, DeploymentObject, SetObject, SetsOf } from "./deps.ts";
 import { equalIgnoreHash, templateHash } from "./hash.ts";
+
+export { maxSurgeOf, maxUnavailableOf, strategyOf };
 
 export const replicasOf = (s: MachineSet): number => s.spec?.replicas ?? 0;
 export const sum = (sets: readonly MachineSet[], f: (s: MachineSet) => number): number =>
@@ -30,25 +32,6 @@ export const revisionOf = (o: { metadata?: { annotations?: Record<string, string
 const created = (s: MachineSet): number => Date.parse(s.metadata?.creationTimestamp ?? "") || 0;
 export const byAge = (a: MachineSet, b: MachineSet): number =>
   created(a) - created(b) || (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "");
-
-export const strategyOf = (d: DeploymentObject): string => d.spec?.strategy?.type ?? "RollingUpdate";
-
-/** maxSurge as a number (RollingUpdate only; percent rounds up). */
-export function maxSurgeOf(d: DeploymentObject): number {
-  if (strategyOf(d) !== "RollingUpdate") return 0;
-  const replicas = d.spec?.replicas ?? 0;
-  return Math.max(0, resolveIntOrPercent(d.spec?.strategy?.rollingUpdate?.maxSurge, replicas, true, "25%"));
-}
-
-/** maxUnavailable as a number (percent rounds down; 1 when both are 0; at most replicas). */
-export function maxUnavailableOf(d: DeploymentObject): number {
-  const replicas = d.spec?.replicas ?? 0;
-  if (strategyOf(d) !== "RollingUpdate" || replicas === 0) return 0;
-  const ru = d.spec?.strategy?.rollingUpdate;
-  const unavailable = resolveIntOrPercent(ru?.maxUnavailable, replicas, false, "25%");
-  if (unavailable === 0 && maxSurgeOf(d) === 0) return 1;
-  return Math.min(Math.max(0, unavailable), replicas);
-}
 
 /** The deployment's sets: owned ones, plus orphans its selector matches (adopted). */
 export async function claimSets(
