@@ -1,6 +1,7 @@
 import {
   DeploymentConditions,
   Finalizers,
+  Labels,
   MCM_RETRY_PERIODS,
   type RetryPeriods,
 } from "../../api/constants.ts";
@@ -19,7 +20,7 @@ import type { Manager } from "../../runtime/manager/manager.ts";
 import { selectorMatches } from "../../runtime/selector.ts";
 import { processTriggerDeletion } from "./autoscaler.ts";
 import type { DeployDeps, DeploymentObject, MachineObject, SetObject } from "./deps.ts";
-import { clearRollout, markRollout } from "./nodes.ts";
+import { clearRollout, markRollout, rolloutMarked } from "./nodes.ts";
 import { rollback } from "./rollback.ts";
 import { refusedStatus, withoutSelectorFailure } from "./selector-guard.ts";
 import { isScalingEvent, recreateStep, rollingStep, scaleProportionally } from "./rollout.ts";
@@ -86,7 +87,7 @@ export class MachineDeploymentController {
     this.sets = manager.informer<SetObject>(MachineResources.machineSets, { namespace });
     const machines = manager.informer<MachineObject>(MachineResources.machines, {
       namespace,
-      indexers: { controller: Indexers.controller },
+      indexers: { controller: Indexers.controller, node: Indexers.label(Labels.node) },
     });
     const nodes = opts.target
       ? manager.informer<NodeObject>(Resources.nodes, { client: opts.target })
@@ -110,7 +111,19 @@ export class MachineDeploymentController {
     });
     this.#controller.watch(this.deployments);
     this.#controller.watch(this.sets, (s) => this.#deploymentsOf(s));
+    // A Node that carries the rollout's marks is looked at again when the cache shows them, so a
+    // rollout that ended before the cache did still clears them.
+    if (nodes) this.#controller.watch(nodes, (n) => (rolloutMarked(n) ? this.#deploymentsOfNode(n) : []));
     manager.addController(this.#controller);
+  }
+
+  #deploymentsOfNode(n: NodeObject): string[] {
+    const keys = this.#deps.machines.store.byIndex("node", n.metadata?.name ?? "").flatMap((m) => {
+      const setKey = controllerKeyOf(m, "MachineSet");
+      const set = setKey ? this.sets.store.get(setKey) : undefined;
+      return set ? this.#deploymentsOf(set) : [];
+    });
+    return [...new Set(keys)];
   }
 
   #deploymentsOf(s: SetObject): string[] {

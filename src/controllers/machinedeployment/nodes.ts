@@ -28,6 +28,10 @@ const hasTaint = (n: NodeObject): boolean =>
   (n.spec?.taints ?? []).some((t) => t.key === Taints.preferNoSchedule);
 const annotationsOf = (n: NodeObject): Record<string, string> => n.metadata?.annotations ?? {};
 
+/** Whether a Node carries what a rollout marks Nodes with (the -by-mcm annotation or the taint). */
+export const rolloutMarked = (n: NodeObject): boolean =>
+  annotationsOf(n)[Annotations.scaleDownDisabledByMCM] === "true" || hasTaint(n);
+
 const SCALE_DOWN_DISABLED = {
   [Annotations.scaleDownDisabled]: "true",
   [Annotations.scaleDownDisabledByMCM]: "true",
