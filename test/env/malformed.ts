@@ -109,6 +109,41 @@ export const MALFORMED: readonly MalformedCase[] = [
     { kind: "MachineDeployment", spec: { replicas: 1, selector: { matchLabels: { pool: "a" } } } },
     ["spec.template", "Required value"],
   ],
+  [
+    "inPlaceUpdate with the RollingUpdate strategy",
+    deployment({ strategy: { type: "RollingUpdate", inPlaceUpdate: { maxSurge: 1 } } }),
+    ["spec.strategy", "inPlaceUpdate may only be set when type is InPlaceUpdate"],
+  ],
+  [
+    "a zero progressDeadlineSeconds",
+    deployment({ progressDeadlineSeconds: 0 }),
+    ["spec.progressDeadlineSeconds", "greater than or equal to 1"],
+  ],
+  [
+    "a progressDeadlineSeconds not above minReadySeconds",
+    deployment({ progressDeadlineSeconds: 30, minReadySeconds: 30 }),
+    ["spec.progressDeadlineSeconds", "must be greater than minReadySeconds"],
+  ],
+  [
+    "a negative revisionHistoryLimit",
+    deployment({ revisionHistoryLimit: -1 }),
+    ["spec.revisionHistoryLimit", "greater than or equal to 0"],
+  ],
+  [
+    "a negative rollbackTo revision",
+    deployment({ rollbackTo: { revision: -2 } }),
+    ["spec.rollbackTo.revision", "greater than or equal to 0"],
+  ],
+  [
+    "a negative autoPreserveFailedMachineMax",
+    deployment({ autoPreserveFailedMachineMax: -1 }),
+    ["spec.autoPreserveFailedMachineMax", "greater than or equal to 0"],
+  ],
+  [
+    "negative MachineSet replicas",
+    machineSet({ replicas: -3 }),
+    ["spec.replicas", "greater than or equal to 0"],
+  ],
   // Selectors: required, not empty, and selecting the template.
   ["a MachineSet without selector", withoutSelector(machineSet({})), ["spec.selector", REQUIRED]],
   ["a MachineDeployment without selector", withoutSelector(deployment({})), ["spec.selector", REQUIRED]],
@@ -229,6 +264,16 @@ export const MALFORMED: readonly MalformedCase[] = [
     machine(nodeTemplate({ metadata: { labels: { "Example.com/role": "x" } } })),
     ["spec.nodeTemplate.metadata.labels", LABEL_KEY],
   ],
+  [
+    "257 template labels",
+    machineSet({
+      template: template(
+        {},
+        { pool: "a", ...Object.fromEntries([...Array(256).keys()].map((i) => [`l${i}`, "x"])) },
+      ),
+    }),
+    [`${T}.metadata.labels`, "must have at most 256 items"],
+  ],
   // Taints.
   [
     "a taint effect Bogus",
@@ -249,6 +294,25 @@ export const MALFORMED: readonly MalformedCase[] = [
     "a taint without effect",
     machine(taint({ key: "dedicated" })),
     ["spec.nodeTemplate.spec.taints[0].effect", "Required value"],
+  ],
+  [
+    "65 taints",
+    machine(
+      nodeTemplate({
+        spec: { taints: [...Array(65).keys()].map((i) => ({ key: `t${i}`, effect: "NoSchedule" })) },
+      }),
+    ),
+    ["spec.nodeTemplate.spec.taints", "must have at most 64 items"],
+  ],
+  [
+    "33 matchExpressions",
+    machineSet({
+      selector: {
+        matchLabels: { pool: "a" },
+        matchExpressions: [...Array(33).keys()].map((i) => ({ key: `k${i}`, operator: "DoesNotExist" })),
+      },
+    }),
+    ["spec.selector.matchExpressions", "must have at most 32 items"],
   ],
   // Durations.
   [
@@ -297,6 +361,11 @@ export const MALFORMED: readonly MalformedCase[] = [
     machineSet(duration("creationTimeout", "1d")),
     [`${T}.spec.creationTimeout`, NON_NEGATIVE],
   ],
+  [
+    "a duration of 65 characters",
+    machine({ drainTimeout: `${"1".repeat(63)}ms` }),
+    ["spec.drainTimeout", "Too long"],
+  ],
   // Classes and machines.
   [
     "a class kind other than MachineClass",
@@ -307,6 +376,16 @@ export const MALFORMED: readonly MalformedCase[] = [
     "a class without name",
     machine({ class: { kind: "MachineClass" } }),
     ["spec.class.name", "Required value"],
+  ],
+  [
+    "an empty class name",
+    machine({ class: { kind: "MachineClass", name: "" } }),
+    ["spec.class.name", "at least 1 chars long"],
+  ],
+  [
+    "an empty class kind",
+    machine({ class: { kind: "", name: "small" } }),
+    ["spec.class.kind", "at least 1 chars long"],
   ],
   ["a Machine without spec", { kind: "Machine" }, ["spec", "Required value"]],
   [
@@ -330,5 +409,22 @@ export const MALFORMED: readonly MalformedCase[] = [
       },
     }),
     ["nodeTemplate.capacity", "capacity must name cpu, gpu and memory"],
+  ],
+  [
+    "a MachineClass nodeTemplate capacity that is not a quantity",
+    machineClass({
+      nodeTemplate: {
+        capacity: { cpu: "two", gpu: "0", memory: "8Gi" },
+        instanceType: "m5.large",
+        region: "r",
+        zone: "z",
+      },
+    }),
+    ["nodeTemplate.capacity.cpu", "should match"],
+  ],
+  [
+    "a MachineClass nodeTemplate without instanceType, region and zone",
+    machineClass({ nodeTemplate: { capacity: { cpu: "2", gpu: "0", memory: "8Gi" } } }),
+    ["nodeTemplate.instanceType", "nodeTemplate.region", "nodeTemplate.zone", "Required value"],
   ],
 ];

@@ -123,9 +123,9 @@ export const MachineDeploymentSpec = Type.Object(
     ),
     progressDeadlineSeconds: Type.Optional(
       Int32({
-        minimum: 0,
+        minimum: 1,
         description:
-          "Seconds a rollout may go without progress before Progressing turns False; unset means no deadline.",
+          "Seconds a rollout may go without progress before Progressing turns False (more than minReadySeconds); unset means no deadline.",
       }),
     ),
     autoPreserveFailedMachineMax: Type.Optional(
@@ -142,7 +142,16 @@ export const MachineDeploymentSpec = Type.Object(
   },
   {
     description: "Specification of the machine deployment.",
-    "x-kubernetes-validations": [...selectorRules, intOrPercentRule("maxReplacements")],
+    "x-kubernetes-validations": [
+      ...selectorRules,
+      intOrPercentRule("maxReplacements"),
+      {
+        rule: "!has(self.progressDeadlineSeconds) || !has(self.minReadySeconds) || self.progressDeadlineSeconds > self.minReadySeconds",
+        message:
+          "progressDeadlineSeconds must be greater than minReadySeconds: a machine must be able to become available within the deadline",
+        fieldPath: ".progressDeadlineSeconds",
+      },
+    ],
   },
 );
 
