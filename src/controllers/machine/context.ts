@@ -7,7 +7,9 @@ import type { DriverRegistry } from "../../driver/registry.ts";
 import type { Informer } from "../../runtime/cache/informer.ts";
 import type { KubeObject } from "../../runtime/client/client.ts";
 
-export type SecretObject = KubeObject & { data?: Record<string, string> };
+import type { SecretObject } from "../objects.ts";
+
+export type { SecretObject };
 
 /** What every step of a machine's reconcile works with. */
 export interface MachineWork {

@@ -4,6 +4,7 @@ import type {
   MachineOperationType,
   MachinePhase,
 } from "../../api/constants.ts";
+import { upsertCondition } from "../../api/conditions.ts";
 import { timestamp } from "../../api/time.ts";
 import type { Machine, MachineStatus } from "../../api/v1alpha1/machine.ts";
 
@@ -24,22 +25,18 @@ export function withConditions(
   now: number,
 ): MachineStatus {
   if (updates.length === 0) return status;
-  const list: MachineCondition[] = [...(status.machineConditions ?? [])];
+  let list = status.machineConditions;
   for (const u of updates) {
-    const i = list.findIndex((c) => c.type === u.type);
-    const old = i >= 0 ? list[i] : undefined;
-    const next: MachineCondition = {
+    const next = {
       type: u.type,
       status: u.status,
       reason: u.reason,
       ...(u.message ? { message: u.message } : {}),
-      lastTransitionTime: old?.status === u.status ? old.lastTransitionTime : timestamp(now),
       ...(machine.metadata?.generation ? { observedGeneration: machine.metadata.generation } : {}),
     };
-    if (i >= 0) list[i] = next;
-    else list.push(next);
+    list = upsertCondition<MachineCondition>(list, next, now);
   }
-  return { ...status, machineConditions: list };
+  return { ...status, machineConditions: list ?? [] };
 }
 
 export interface OperationUpdate {

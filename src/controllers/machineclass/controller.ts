@@ -1,19 +1,16 @@
+import type { ClassObject, MachineObject, SecretObject } from "../objects.ts";
 import { ClassEventReasons, Finalizers } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineClass } from "../../api/v1alpha1/machineclass.ts";
 import type { Informer } from "../../runtime/cache/informer.ts";
 import { objectKey, splitKey } from "../../runtime/cache/store.ts";
-import type { KubeClient, KubeObject } from "../../runtime/client/client.ts";
+import type { KubeClient } from "../../runtime/client/client.ts";
 import { ensureFinalizer, removeFinalizer } from "../../runtime/client/finalizers.ts";
 import { Resources } from "../../runtime/client/resources.ts";
 import { Controller, type ReconcileContext, type Result } from "../../runtime/controller/controller.ts";
 import type { EventRecorder } from "../../runtime/events/recorder.ts";
 import type { Manager } from "../../runtime/manager/manager.ts";
-
-type ClassObject = MachineClass & KubeObject;
-type MachineObject = Machine & KubeObject;
-type SecretObject = KubeObject & { metadata?: KubeObject["metadata"] & { finalizers?: string[] } };
 
 export interface MachineClassControllerOptions {
   readonly manager: Manager;

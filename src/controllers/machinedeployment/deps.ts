@@ -1,15 +1,12 @@
 import { type NodeObject } from "../../api/core.ts";
-import type { Machine } from "../../api/v1alpha1/machine.ts";
-import type { MachineDeployment } from "../../api/v1alpha1/machinedeployment.ts";
-import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
 import type { Informer } from "../../runtime/cache/informer.ts";
 import type { Clock } from "../../runtime/clock.ts";
-import type { KubeClient, KubeObject } from "../../runtime/client/client.ts";
+import type { KubeClient } from "../../runtime/client/client.ts";
 import type { EventRecorder } from "../../runtime/events/recorder.ts";
 
-export type DeploymentObject = MachineDeployment & KubeObject;
-export type SetObject = MachineSet & KubeObject;
-export type MachineObject = Machine & KubeObject;
+import type { DeploymentObject, MachineObject, MachineSetObject as SetObject } from "../objects.ts";
+
+export type { DeploymentObject, MachineObject, SetObject };
 
 /** What the MachineDeployment controller's phases need. */
 export interface DeployDeps {

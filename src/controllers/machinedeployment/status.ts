@@ -1,3 +1,4 @@
+import { upsertCondition } from "../../api/conditions.ts";
 import { timestamp } from "../../api/time.ts";
 import { DeploymentConditions } from "../../api/constants.ts";
 import type { MachineDeployment } from "../../api/v1alpha1/machinedeployment.ts";
@@ -18,16 +19,11 @@ export interface ConditionUpdate {
 
 /** Sets a condition; lastTransitionTime moves only when the status changes, lastUpdateTime always. */
 export function setCondition(status: Status, u: ConditionUpdate, now: number, touch = false): Status {
-  const list = status.conditions ?? [];
-  const old = list.find((c) => c.type === u.type);
+  const old = status.conditions?.find((c) => c.type === u.type);
   const same = old?.status === u.status && old.reason === u.reason && old.message === u.message;
   if (same && !touch) return status;
-  const next: Condition = {
-    ...u,
-    lastUpdateTime: timestamp(now),
-    lastTransitionTime: (old?.status === u.status ? old.lastTransitionTime : undefined) ?? timestamp(now),
-  };
-  return { ...status, conditions: [...list.filter((c) => c.type !== u.type), next] };
+  const next = { ...u, lastUpdateTime: timestamp(now) };
+  return { ...status, conditions: upsertCondition<Condition>(status.conditions, next, now) };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { readinessOf } from "../../api/machine-state.ts";
-import { timestamp } from "../../api/time.ts";
+import { upsertCondition } from "../../api/conditions.ts";
 import { Annotations, type MachineSetConditions, PRESERVE_VALUES } from "../../api/constants.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
 import type { MachineSet } from "../../api/v1alpha1/machineset.ts";
@@ -24,17 +24,8 @@ function withReplicaFailure(
 ): SetCondition[] | undefined {
   const rest = conditions.filter((c) => c.type !== "ReplicaFailure");
   if (!failure) return rest.length > 0 ? rest : undefined;
-  const old = conditions.find((c) => c.type === "ReplicaFailure");
-  return [
-    ...rest,
-    {
-      type: "ReplicaFailure",
-      status: "True",
-      reason: failure.reason,
-      message: failure.message,
-      lastTransitionTime: (old?.status === "True" ? old.lastTransitionTime : undefined) ?? timestamp(now),
-    },
-  ];
+  const next = { type: "ReplicaFailure", status: "True", reason: failure.reason, message: failure.message };
+  return upsertCondition<SetCondition>(conditions, next, now);
 }
 
 /**

@@ -1,26 +1,21 @@
+import type { ClassObject, MachineObject, SecretObject } from "../objects.ts";
 import { phaseOf } from "../../api/machine-state.ts";
 import { SafetyReasons } from "../../api/constants.ts";
 import { MachineResources } from "../../api/resources.ts";
 import type { Machine } from "../../api/v1alpha1/machine.ts";
-import type { MachineClass } from "../../api/v1alpha1/machineclass.ts";
-import { classSecretData, type SecretLike } from "../../driver/class-secret.ts";
+import { classSecretData } from "../../driver/class-secret.ts";
 import type { Driver, SecretData } from "../../driver/driver.ts";
 import { MachineError } from "../../driver/errors.ts";
 import type { DriverRegistry } from "../../driver/registry.ts";
 import type { Informer } from "../../runtime/cache/informer.ts";
 import { objectKey } from "../../runtime/cache/store.ts";
 import { type Clock, realClock } from "../../runtime/clock.ts";
-import type { KubeObject } from "../../runtime/client/client.ts";
 import { Resources } from "../../runtime/client/resources.ts";
 import { Controller, type ReconcileContext, type Result } from "../../runtime/controller/controller.ts";
 import type { Logger } from "../../runtime/log.ts";
 import type { Manager } from "../../runtime/manager/manager.ts";
 import type { SafetyConfig } from "./config.ts";
 import { SafetyMetrics } from "./metrics.ts";
-
-type ClassObject = MachineClass & KubeObject;
-type MachineObject = Machine & KubeObject;
-type SecretObject = KubeObject & SecretLike;
 
 export interface OrphanCollectorOptions {
   readonly manager: Manager;

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { KubeletState, NodeCredentials } from "./nodesim.ts";
+import type { KubeletState, NodeCredentials } from "./types.ts";
 
 const FIELDS = ["server", "caPem", "certPem", "keyPem"] as const;
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig } from "@kubernetes/client-node";
-import type { NodeCredentials, TlsBootstrapInput } from "./nodesim.ts";
+import type { NodeCredentials, TlsBootstrapInput } from "./types.ts";
 import { KubeClient, type KubeObject } from "../../runtime/client/client.ts";
 import type { ResourceRef } from "../../runtime/client/resources.ts";
 import { run } from "../../localplane/tools.ts";

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { NodeApi, NodeCredentials, NodeStatus, SimNode } from "./nodesim.ts";
+import type { NodeApi, NodeCredentials, NodeStatus, SimNode } from "./types.ts";
 import { isConflict, KubeClient } from "../../runtime/client/client.ts";
 import { Resources } from "../../runtime/client/resources.ts";
 import { kubeConfigFor, kubeletTlsBootstrap } from "./kubelet-tls.ts";
