@@ -6,7 +6,7 @@ import {
   type MachineControllerConfig,
 } from "../controllers/machine/config.ts";
 import { MachineController } from "../controllers/machine/controller.ts";
-import { orphanCollector } from "../controllers/index.ts";
+import { apiServerCheck, orphanCollector } from "../controllers/index.ts";
 import { DEFAULT_SAFETY_CONFIG, type SafetyConfig } from "../controllers/safety/config.ts";
 import { MachineClassController } from "../controllers/machineclass/controller.ts";
 import { DriverRegistry } from "../driver/registry.ts";
@@ -308,7 +308,9 @@ export async function runMachineController(args: string[]): Promise<number> {
   const { manager, target, config } = managerFromFlags(flags, { leaseName: "machine-controller" });
   const registry = driverRegistryFromFlags(flags.values, manager);
   const machines = new MachineController({ manager, target, registry, config });
-  orphanCollector(manager, config.namespace, registry, machines, safetyFromFlags(flags.values));
+  const safety = safetyFromFlags(flags.values);
+  orphanCollector(manager, config.namespace, registry, machines, safety);
+  apiServerCheck(manager, target, machines, config.namespace, safety);
   new MachineClassController({ manager, namespace: config.namespace });
   manager.stopOnSignals();
   await manager.start();

@@ -108,24 +108,20 @@ export const MCM_SAFETY_FLAGS: readonly FlagSpec[] = [
   ),
 ];
 
-const NO_FREEZE = "sprout does not probe the apiservers; its health checks read the caches' last state";
-
 /** The safety flags of the provider's machine controller (docs/machine-lifecycle.md#safety). */
 export const MC_SAFETY_FLAGS: readonly FlagSpec[] = [
-  inactive(
+  active(
     "machine-safety-apiserver-statuscheck-timeout",
     "duration",
     "30s",
     "how long the control or target apiserver may be unreachable before the machine controller freezes (no machine is marked Unknown or Failed meanwhile)",
-    NO_FREEZE,
     atLeast0,
   ),
-  inactive(
+  active(
     "machine-safety-apiserver-statuscheck-period",
     "duration",
     "1m0s",
     "how often both apiservers are probed; 0 turns the check off",
-    NO_FREEZE,
     atLeast0,
   ),
   active(

@@ -7,6 +7,7 @@ import { MachineClassController } from "./machineclass/controller.ts";
 import { MachineDeploymentController } from "./machinedeployment/controller.ts";
 import { MachineSetController } from "./machineset/controller.ts";
 import { DEFAULT_SAFETY_CONFIG, type SafetyConfig } from "./safety/config.ts";
+import { ApiServerCheck } from "./safety/apiservers.ts";
 import { OrphanCollector } from "./safety/orphans.ts";
 import { OvershootGuard } from "./safety/overshoot.ts";
 
@@ -17,6 +18,8 @@ export interface ControllerSet {
   readonly machineDeployments: MachineDeploymentController;
   /** The orphan VM collector; undefined when its period is 0. */
   readonly orphans: OrphanCollector | undefined;
+  /** The apiserver-unreachable freeze; undefined when its period is 0. */
+  readonly apiservers: ApiServerCheck | undefined;
   /** The overshooting guard; undefined when its period is 0. */
   readonly overshoot: OvershootGuard | undefined;
 }
@@ -44,6 +47,7 @@ export function addControllers(opts: ControllerOptions): ControllerSet {
   return {
     machines,
     orphans: orphanCollector(manager, namespace, opts.registry, machines, opts.safety),
+    apiservers: apiServerCheck(manager, target, machines, namespace, opts.safety),
     overshoot: overshootGuard(manager, namespace, opts.safety),
     machineClasses: new MachineClassController({ manager, namespace }),
     // One set of retry periods for every controller: MCM's, or the config's shorter ones.
@@ -81,4 +85,30 @@ export function overshootGuard(
   const config = { ...DEFAULT_SAFETY_CONFIG, ...safety };
   if (config.overshootPeriodMs <= 0) return undefined;
   return new OvershootGuard({ manager, namespace, config });
+}
+
+/**
+ * The apiserver-unreachable freeze of a machine controller (MCM runs it in that process), if its
+ * period is not 0: the controller holds still while the check says frozen, and thaws after.
+ */
+export function apiServerCheck(
+  manager: Manager,
+  target: KubeClient | undefined,
+  machines: MachineController,
+  namespace: string,
+  safety: Partial<SafetyConfig> = {},
+): ApiServerCheck | undefined {
+  const config = { ...DEFAULT_SAFETY_CONFIG, ...safety };
+  if (config.statusCheckPeriodMs <= 0) return undefined;
+  const control = manager.client;
+  const check = new ApiServerCheck({
+    manager,
+    control,
+    target,
+    namespace,
+    config,
+    onThaw: () => machines.thaw(),
+  });
+  machines.freezeWhile(() => check.frozen);
+  return check;
 }

@@ -47,7 +47,13 @@ export interface MachineRig {
 export async function startMachineRig(
   namespace: string,
   config: Partial<MachineControllerConfig> = {},
-  opts: { targetNone?: boolean; sim?: Partial<NodeSimulatorOptions>; safety?: Partial<SafetyConfig> } = {},
+  opts: {
+    targetNone?: boolean;
+    /** The controllers' client of the target cluster (e.g. through a proxy); the shared apiserver by default. */
+    target?: KubeClient;
+    sim?: Partial<NodeSimulatorOptions>;
+    safety?: Partial<SafetyConfig>;
+  } = {},
 ): Promise<MachineRig> {
   const dir = await mkdtemp(join(tmpdir(), "sprout-rig-"));
   const cloudProcess: VirtualCloudProcess = await startVirtualCloud(dir);
@@ -67,7 +73,7 @@ export async function startMachineRig(
   const manager = new Manager({ kubeConfig: kc, client: { qps: 200, burst: 200 } });
   const controllers = addControllers({
     manager,
-    target: opts.targetNone ? undefined : new KubeClient(kc, { qps: 200, burst: 200 }),
+    target: opts.targetNone ? undefined : (opts.target ?? new KubeClient(kc, { qps: 200, burst: 200 })),
     registry: new DriverRegistry({
       context: { env: { SPROUT_VIRTUAL_CLOUD_ENDPOINT: cloudProcess.endpoint } },
     }),

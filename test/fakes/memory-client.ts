@@ -57,6 +57,8 @@ const kindKey = (ref: ResourceRef): string => `${ref.group}/${ref.plural}`;
  */
 export class MemoryClient extends KubeClient {
   readonly writes: Write[] = [];
+  /** While true every request fails as if the apiserver could not be reached (watches stay quiet). */
+  down = false;
   readonly #objects = new Map<string, Stored>();
   readonly #log: { rv: number; kind: string; event: WatchEvent<KubeObject> }[] = [];
   readonly #watchers = new Set<Watcher>();
@@ -358,6 +360,10 @@ export class MemoryClient extends KubeClient {
 
   /** Answers asynchronously (on a microtask: settle() in src/runtime/clock.ts waits for all of them). */
   #async<T>(fn: () => T): Promise<T> {
-    return Promise.resolve().then(fn);
+    return Promise.resolve().then(() => {
+      if (this.down)
+        throw new Error(`connect ECONNREFUSED ${this.kubeConfig.getCurrentCluster()?.server ?? ""}`);
+      return fn();
+    });
   }
 }

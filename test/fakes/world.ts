@@ -7,6 +7,7 @@ import { MachineController } from "../../src/controllers/machine/controller.ts";
 import { MachineDeploymentController } from "../../src/controllers/machinedeployment/controller.ts";
 import { MachineSetController } from "../../src/controllers/machineset/controller.ts";
 import { DEFAULT_SAFETY_CONFIG, type SafetyConfig } from "../../src/controllers/safety/config.ts";
+import { ApiServerCheck } from "../../src/controllers/safety/apiservers.ts";
 import { OvershootGuard } from "../../src/controllers/safety/overshoot.ts";
 import { FakeDriver } from "../../src/driver/fake.ts";
 import { DriverRegistry } from "../../src/driver/registry.ts";
@@ -33,7 +34,9 @@ export interface WorldOptions {
   readonly target?: boolean;
   readonly config?: Partial<MachineControllerConfig>;
   /** Which controllers run. Default all three. */
-  readonly controllers?: readonly ("machine" | "machineset" | "machinedeployment" | "overshoot")[];
+  readonly controllers?: readonly (
+    "machine" | "machineset" | "machinedeployment" | "overshoot" | "apiservers"
+  )[];
   /** Settings of the safety controller (the overshooting guard runs when "overshoot" is asked for). */
   readonly safety?: Partial<SafetyConfig>;
 }
@@ -65,13 +68,26 @@ export class World {
     const run = new Set(opts.controllers ?? ["machine", "machineset", "machinedeployment"]);
     const common = { manager: this.manager, namespace: NAMESPACE, clock: this.clock, workers: 2 };
     if (run.has("machine")) {
-      new MachineController({
+      const machines = new MachineController({
         manager: this.manager,
         target: this.target,
         registry,
         config: this.config,
         clock: this.clock,
       });
+      if (run.has("apiservers")) {
+        const config = { ...DEFAULT_SAFETY_CONFIG, ...opts.safety };
+        const check = new ApiServerCheck({
+          manager: this.manager,
+          control: this.control,
+          target: this.target,
+          namespace: NAMESPACE,
+          config,
+          onThaw: () => machines.thaw(),
+          clock: this.clock,
+        });
+        machines.freezeWhile(() => check.frozen);
+      }
     }
     if (run.has("machineset")) new MachineSetController(common);
     if (run.has("machinedeployment")) new MachineDeploymentController({ ...common, target: this.target });

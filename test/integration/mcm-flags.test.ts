@@ -237,7 +237,7 @@ describe("the command lines Gardener renders", () => {
     // The overshooting guard acts on its flags: no warning.
     for (const flag of ["machine-safety-overshooting-period", "safety-up", "safety-down"])
       expect(warned(mcm, flag)).toBe(0);
-    expect(warned(mc, "machine-safety-apiserver-statuscheck-timeout")).toBe(1);
+    expect(warned(mc, "machine-safety-apiserver-statuscheck-timeout")).toBe(0);
     // The orphan VM collector acts on its period: no warning.
     expect(warned(mc, "machine-safety-orphan-vms-period")).toBe(0);
     // --v=3 is debug: pino's level 20 lines appear.

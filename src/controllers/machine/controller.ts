@@ -60,6 +60,9 @@ export class MachineController {
   readonly #lifecycle: Controller;
   readonly #termination: Controller;
   readonly #ownWrites = new OwnWrites();
+  #frozen: () => boolean = () => false;
+  /** Machines whose lifecycle reconcile was skipped while frozen; queued again on thaw. */
+  readonly #skipped = new Set<string>();
   readonly #phases: readonly Phase<MachineScope>[] = [
     (s) => this.#finalizer(s),
     (s) => this.#resolve(s),
@@ -122,6 +125,37 @@ export class MachineController {
     manager.addController(this.#termination);
   }
 
+  /**
+   * While `frozen()` says so (an apiserver cannot be reached), no machine is created or moves in
+   * health; deletions go on.
+   */
+  freezeWhile(frozen: () => boolean): void {
+    this.#frozen = frozen;
+  }
+
+  /**
+   * After a freeze: every Unknown machine is Running again with a fresh timestamp (its health
+   * timeout starts over, as in MCM: the outage was the controller's blindness, not the machine's),
+   * and the machines skipped meanwhile are looked at again.
+   */
+  async thaw(): Promise<void> {
+    const now = this.#flow.clock.now();
+    for (const m of this.machines.store.list()) {
+      if (phaseOf(m) !== "Unknown" || deleting(m)) continue;
+      const update = {
+        phase: "Running",
+        type: "HealthCheck",
+        state: "Successful",
+        description: "Machine Health Timeout was reset due to APIServer being unreachable",
+        timeoutActive: false,
+      } as const;
+      const draft = { ...m, status: withOperation(m, update, now) };
+      await patchObject(this.#flow.client, MachineResources.machines, m, draft);
+    }
+    for (const key of this.#skipped) this.#lifecycle.enqueue(key);
+    this.#skipped.clear();
+  }
+
   /** Whether a reconcile of this machine (create, health or deletion) runs right now: its lock. */
   busy(key: string): boolean {
     return this.#lifecycle.busy(key) || this.#termination.busy(key);
@@ -158,6 +192,10 @@ export class MachineController {
     }
     // The cache still shows what this controller's last write replaced: its watch event follows.
     if (this.#ownWrites.stale(ctx.key, read.metadata?.resourceVersion)) return undefined;
+    if (this.#frozen()) {
+      this.#skipped.add(ctx.key);
+      return undefined;
+    }
     const scope: MachineScope = { read, draft: read, signal: ctx.signal };
     return runPhases(scope, this.#phases, async (draft) => {
       const written = await patchObject(this.#flow.client, MachineResources.machines, read, draft);

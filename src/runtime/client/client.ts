@@ -104,8 +104,15 @@ export class KubeClient {
     }
   }
 
-  get<T extends KubeObject>(ref: ResourceRef, namespace: string | undefined, name: string): Promise<T> {
-    return this.request("get", ref.plural, { method: "GET", path: resourcePath(ref, namespace, name) });
+  /** `timeoutMs` replaces the client's request deadline for this call. */
+  get<T extends KubeObject>(
+    ref: ResourceRef,
+    namespace: string | undefined,
+    name: string,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<T> {
+    const path = resourcePath(ref, namespace, name);
+    return this.request("get", ref.plural, { method: "GET", path, ...opts });
   }
 
   /** get(), or undefined when the object does not exist. */

@@ -114,6 +114,11 @@ export class Controller {
     this.#sources.push(() => informer.store.list().flatMap(map));
   }
 
+  /** Queues `key` whenever the controller starts (a controller of one periodic task has no informer). */
+  enqueueOnStart(key: string): void {
+    this.#sources.push(() => [key]);
+  }
+
   /** Starts the workers; resolves at once. */
   start(): void {
     if (this.running) return;
