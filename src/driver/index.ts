@@ -13,3 +13,4 @@ export {
 } from "./codes.ts";
 export { noMetrics, silentDriverLogger, systemClock } from "./context.ts";
 export { FakeDriver, type FakeVm } from "./fake.ts";
+export { KeyedLock, withBackoff } from "./plugin-kit.ts";

@@ -18,14 +18,14 @@ import type {
   NodeAddress,
   SecretData,
 } from "sprout/driver";
-import { MachineError } from "sprout/driver";
+import { KeyedLock, MachineError, withBackoff } from "sprout/driver";
 import { credentialsOf } from "./credentials.ts";
 import { deleteDependents } from "./dependents.ts";
 import { awsCodeOf, launchFailure, toMachineError } from "./errors.ts";
 import { instanceIdOf, providerIdOf, volumeIdsOf } from "./ids.ts";
 import { type AwsProviderSpec, clusterTags, NAME_TAG, parseProviderSpec } from "./provider-spec.ts";
 import { runInstancesInput } from "./run-input.ts";
-import { Ec2Clients, type Ec2Options, type Ec2Port, withBackoff } from "./sdk.ts";
+import { Ec2Clients, type Ec2Options, type Ec2Port } from "./sdk.ts";
 
 /** Instance states of a VM that exists (shutting-down and terminated ones are gone). */
 const LIVE_STATES = ["pending", "running", "stopping", "stopped"];
@@ -41,23 +41,6 @@ interface Context {
 
 const nameOf = (machine: Machine): string => machine.metadata?.name ?? "";
 const isGone = (i: Instance): boolean => GONE_STATES.has(i.State?.Name ?? "");
-
-/** Runs calls with the same key one after another (creates of one machine within this process). */
-class KeyedLock {
-  readonly #tails = new Map<string, Promise<unknown>>();
-
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.#tails.get(key) ?? Promise.resolve();
-    const mine = before.then(fn, fn);
-    const tail = mine.catch(() => undefined);
-    this.#tails.set(key, tail);
-    try {
-      return await mine;
-    } finally {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    }
-  }
-}
 
 /**
  * The EC2 driver. A VM is one instance tagged Name=<machine name> plus the class's cluster and role

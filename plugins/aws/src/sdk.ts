@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   DeleteNetworkInterfaceCommand,
   DeleteVolumeCommand,
@@ -18,7 +17,7 @@ import {
   TerminateInstancesCommand,
   type Volume,
 } from "@aws-sdk/client-ec2";
-import type { CloudApiMetrics } from "sprout/driver";
+import { type CloudApiMetrics, withBackoff } from "sprout/driver";
 import type { AwsCredentials } from "./credentials.ts";
 import { isThrottling, isTransient } from "./errors.ts";
 
@@ -56,24 +55,6 @@ export interface Ec2Options {
   readonly pageSize?: number;
   /** Where each EC2 request is counted (mcm_cloud_api_requests_total, service "ec2"). */
   readonly metrics?: CloudApiMetrics;
-}
-
-/** Retries fn while `retryable` says so, with exponential backoff and full jitter. */
-export async function withBackoff<T>(
-  fn: () => Promise<T>,
-  retryable: (err: unknown) => boolean,
-  opts: { maxAttempts: number; baseDelayMs: number; signal?: AbortSignal | undefined },
-): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= opts.maxAttempts || !retryable(err) || opts.signal?.aborted) throw err;
-      const cap = Math.min(opts.baseDelayMs * 2 ** (attempt - 1), 10_000);
-      const delay = Math.round(cap / 2 + (Math.random() * cap) / 2);
-      await sleep(delay, undefined, opts.signal ? { signal: opts.signal } : {});
-    }
-  }
 }
 
 class SdkEc2 implements Ec2Port {

@@ -15,7 +15,7 @@ import type {
   ListMachinesResponse,
   SecretData,
 } from "sprout/driver";
-import { MachineError } from "sprout/driver";
+import { KeyedLock, MachineError } from "sprout/driver";
 import { credentialsOf } from "./credentials.ts";
 import { isTransient, toMachineError } from "./errors.ts";
 import { type AzureProviderSpec, clusterTags, parseProviderSpec } from "./provider-spec.ts";
@@ -40,23 +40,6 @@ interface Context {
 
 /** VM names are the Machine's, lower-cased (Azure resource names are case-insensitive). */
 const vmNameOfMachine = (machine: Machine): string => (machine.metadata?.name ?? "").toLowerCase();
-
-/** Runs calls with the same key one after another (creates of one machine within this process). */
-class KeyedLock {
-  readonly #tails = new Map<string, Promise<unknown>>();
-
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.#tails.get(key) ?? Promise.resolve();
-    const mine = before.then(fn, fn);
-    const tail = mine.catch(() => undefined);
-    this.#tails.set(key, tail);
-    try {
-      return await mine;
-    } finally {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    }
-  }
-}
 
 /**
  * The Azure driver. A machine is a VM named as the Machine in the providerSpec's resource group,

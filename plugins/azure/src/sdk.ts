@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { ComputeManagementClient, type Disk, type VirtualMachine } from "@azure/arm-compute";
 import { NetworkManagementClient, type NetworkInterface, type Subnet } from "@azure/arm-network";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import { ClientSecretCredential, type TokenCredential, WorkloadIdentityCredential } from "@azure/identity";
-import type { CloudApiMetrics } from "sprout/driver";
+import { type CloudApiMetrics, withBackoff } from "sprout/driver";
 import type { AzureCredentials } from "./credentials.ts";
 import { isNotFound, isThrottling, isTransient } from "./errors.ts";
 
@@ -82,27 +81,6 @@ export interface ArmOptions {
   /** Interval between polls of a long-running operation. Default 2 s. */
   readonly pollIntervalMs?: number;
   readonly metrics?: CloudApiMetrics;
-}
-
-/** Retries fn while `retryable` says so, with exponential backoff and full jitter. */
-export async function withBackoff<T>(
-  fn: () => Promise<T>,
-  retryable: (err: unknown) => boolean,
-  opts: { maxAttempts: number; baseDelayMs: number; signal?: AbortSignal | undefined },
-): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= opts.maxAttempts || !retryable(err) || opts.signal?.aborted) throw err;
-      const cap = Math.min(opts.baseDelayMs * 2 ** (attempt - 1), 10_000);
-      await sleep(
-        Math.round(cap / 2 + (Math.random() * cap) / 2),
-        undefined,
-        opts.signal ? { signal: opts.signal } : {},
-      );
-    }
-  }
 }
 
 interface Clients {
