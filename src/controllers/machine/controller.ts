@@ -198,8 +198,9 @@ export class MachineController {
     }
     const scope: MachineScope = { read, draft: read, signal: ctx.signal };
     return runPhases(scope, this.#phases, async (draft) => {
-      const written = await patchObject(this.#flow.client, MachineResources.machines, read, draft);
-      if (written !== read) this.#ownWrites.wrote(ctx.key, read.metadata?.resourceVersion);
+      await patchObject(this.#flow.client, MachineResources.machines, read, draft, {
+        superseded: (rv) => this.#ownWrites.wrote(ctx.key, rv),
+      });
     });
   }
 

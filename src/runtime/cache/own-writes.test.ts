@@ -13,6 +13,15 @@ describe("OwnWrites", () => {
     expect(writes.stale("ns/m1", "10")).toBe(false);
   });
 
+  it("calls every version one reconcile's writes passed through stale (object, then status)", () => {
+    const writes = new OwnWrites();
+    writes.wrote("ns/m1", "10");
+    writes.wrote("ns/m1", "11");
+    expect(writes.stale("ns/m1", "10")).toBe(true);
+    expect(writes.stale("ns/m1", "11")).toBe(true);
+    expect(writes.stale("ns/m1", "12")).toBe(false);
+  });
+
   it("forgets a key, and ignores a write over an object without a version", () => {
     const writes = new OwnWrites();
     writes.wrote("ns/m1", "3");

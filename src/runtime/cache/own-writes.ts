@@ -6,18 +6,21 @@
  * the write's own watch event brings the object back.
  */
 export class OwnWrites {
-  readonly #overwritten = new Map<string, string>();
+  readonly #overwritten = new Map<string, Set<string>>();
 
-  /** Records that `key` was written over its version `resourceVersion`. */
+  /** Records that a write of `key` replaced its version `resourceVersion`. */
   wrote(key: string, resourceVersion: string | undefined): void {
-    if (resourceVersion) this.#overwritten.set(key, resourceVersion);
+    if (!resourceVersion) return;
+    const versions = this.#overwritten.get(key) ?? new Set<string>();
+    versions.add(resourceVersion);
+    this.#overwritten.set(key, versions);
   }
 
-  /** Whether `resourceVersion` is the version a write of ours replaced (the cache lags behind). */
+  /** Whether `resourceVersion` is one our writes replaced (the cache lags behind them). */
   stale(key: string, resourceVersion: string | undefined): boolean {
     const overwritten = this.#overwritten.get(key);
     if (overwritten === undefined) return false;
-    if (overwritten === resourceVersion) return true;
+    if (resourceVersion !== undefined && overwritten.has(resourceVersion)) return true;
     this.#overwritten.delete(key);
     return false;
   }

@@ -79,6 +79,11 @@ export interface PatchOptions {
    * writes would otherwise make every patch conflict.
    */
   readonly optimisticLock?: boolean;
+  /**
+   * Told every resourceVersion a write of this call replaced: the one read, and the one between the
+   * object's write and its status write. A cache showing one of them lags behind this write.
+   */
+  readonly superseded?: (resourceVersion: string | undefined) => void;
 }
 
 /**
@@ -103,9 +108,12 @@ export async function patchObject<T extends KubeObject>(
     const rv = opts.optimisticLock === false ? {} : { resourceVersion: meta.resourceVersion };
     const guarded = { ...object, metadata: { ...(object.metadata ?? {}), ...rv } };
     written = await client.patch<T>(ref, meta.namespace, name, guarded);
+    opts.superseded?.(meta.resourceVersion);
   }
   if (status !== undefined) {
+    const replaced = written.metadata?.resourceVersion;
     written = await client.patch<T>(ref, meta.namespace, name, status, "merge", "status");
+    opts.superseded?.(replaced);
   }
   return written;
 }
