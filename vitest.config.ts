@@ -41,6 +41,20 @@ export default defineConfig({
           maxWorkers: 2,
         },
       },
+      // `npm run test:chaos` only: kill -9 and fault runs of several minutes on the shared control plane.
+      ...(process.env.SPROUT_CHAOS === "1"
+        ? [
+            {
+              test: {
+                name: "chaos",
+                include: ["test/chaos/**/*.test.ts"],
+                globalSetup: ["test/env/global-setup.ts"],
+                testTimeout: 1_200_000,
+                hookTimeout: 300_000,
+              },
+            },
+          ]
+        : []),
       // `npm run test:localstack` only: the same suite against LocalStack.
       ...(process.env.SPROUT_LOCALSTACK === "1"
         ? [

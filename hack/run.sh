@@ -37,6 +37,12 @@ case "$step" in
     run_step node test/env/prepare.ts --localstack
     SPROUT_LOCALSTACK=1 exec node_modules/.bin/vitest run --project localstack "$@"
     ;;
+  test-chaos)
+    # The chaos runs (docs/machine-lifecycle.md#safety): minutes each, so not in npm test.
+    ensure_test_packages
+    run_step node test/env/prepare.ts --moto
+    SPROUT_CHAOS=1 exec node_modules/.bin/vitest run --project chaos "$@"
+    ;;
   tools)
     exec node src/cli/main.ts tools "$@"
     ;;

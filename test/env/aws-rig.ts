@@ -82,7 +82,7 @@ export async function startAwsRig(
 
 /** A Secret with AWS credentials (Gardener's key names) and user data, and an AWS MachineClass using it. */
 export async function createAwsClass(
-  rig: AwsRig,
+  rig: Pick<AwsRig, "client" | "world" | "cluster">,
   namespace: string,
   name: string,
   userData: string,

@@ -4,11 +4,13 @@ import type { AddressInfo } from "node:net";
 /**
  * A TCP proxy on loopback in front of one server (an apiserver), that a test can cut: while cut,
  * every open connection is dropped and new ones are accepted and never answered, as a partition
- * looks to a client; restored, it forwards again.
+ * looks to a client; restored, it forwards new connections again.
  */
 export class TcpProxy {
   readonly #server: Server;
   readonly #open = new Set<Socket>();
+  /** Connections accepted while cut, held unanswered. */
+  readonly #hung = new Set<Socket>();
   #cut = false;
 
   private constructor(server: Server) {
@@ -22,6 +24,8 @@ export class TcpProxy {
       client.on("close", () => proxy.#open.delete(client));
       client.on("error", () => undefined);
       if (proxy.#cut) {
+        proxy.#hung.add(client);
+        client.on("close", () => proxy.#hung.delete(client));
         client.resume();
         return;
       }
@@ -49,8 +53,13 @@ export class TcpProxy {
     for (const socket of this.#open) socket.destroy();
   }
 
+  /**
+   * Forwards again. The connections held while cut are reset, as a client's stuck handshake fails
+   * once the network heals, so its caller tries again on a fresh one.
+   */
   restore(): void {
     this.#cut = false;
+    for (const socket of this.#hung) socket.destroy();
   }
 
   async stop(): Promise<void> {

@@ -139,6 +139,9 @@ export class MachineController {
    * and the machines skipped meanwhile are looked at again.
    */
   async thaw(): Promise<void> {
+    // The caches catch up now, not after their reconnect backoff.
+    this.machines.retryNow();
+    this.nodes?.retryNow();
     const now = this.#flow.clock.now();
     for (const m of this.machines.store.list()) {
       if (phaseOf(m) !== "Unknown" || deleting(m)) continue;

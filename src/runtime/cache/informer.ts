@@ -59,6 +59,7 @@ export class Informer<T extends KubeObject> {
   readonly #handlers: EventHandler<T>[] = [];
   readonly #clock: Clock;
   readonly #backoff: Backoff;
+  #wake: AbortController | undefined;
   #abort: AbortController | undefined;
   #loop: Promise<void> | undefined;
   #synced = false;
@@ -79,6 +80,14 @@ export class Informer<T extends KubeObject> {
     this.#handlers.push(handler);
     // A handler added after the initial list still sees every cached object once.
     if (this.#synced) for (const obj of this.store.list()) this.#call(() => handler.add?.(obj));
+  }
+
+  /**
+   * Ends the wait before the next list/watch attempt now (its server is known to answer again), so
+   * the cache catches up at once instead of after the backoff.
+   */
+  retryNow(): void {
+    this.#wake?.abort();
   }
 
   get synced(): boolean {
@@ -142,7 +151,10 @@ export class Informer<T extends KubeObject> {
           { resource: this.resource.plural, err: errorMessage(err), retryInMs: delay },
           "list/watch failed; retrying",
         );
-        await this.#clock.sleep(delay, signal);
+        const wake = new AbortController();
+        this.#wake = wake;
+        await this.#clock.sleep(delay, AbortSignal.any([signal, wake.signal]));
+        this.#wake = undefined;
       }
     }
   }
