@@ -101,14 +101,13 @@ export function apiServerCheck(
   const config = { ...DEFAULT_SAFETY_CONFIG, ...safety };
   if (config.statusCheckPeriodMs <= 0) return undefined;
   const control = manager.client;
-  const check = new ApiServerCheck({
+  return new ApiServerCheck({
     manager,
     control,
     target,
     namespace,
     config,
+    onFreeze: () => machines.freeze(),
     onThaw: () => machines.thaw(),
   });
-  machines.freezeWhile(() => check.frozen);
-  return check;
 }

@@ -77,16 +77,16 @@ export class World {
       });
       if (run.has("apiservers")) {
         const config = { ...DEFAULT_SAFETY_CONFIG, ...opts.safety };
-        const check = new ApiServerCheck({
+        new ApiServerCheck({
           manager: this.manager,
           control: this.control,
           target: this.target,
           namespace: NAMESPACE,
           config,
+          onFreeze: () => machines.freeze(),
           onThaw: () => machines.thaw(),
           clock: this.clock,
         });
-        machines.freezeWhile(() => check.frozen);
       }
     }
     if (run.has("machineset")) new MachineSetController(common);

@@ -60,7 +60,7 @@ export class MachineController {
   readonly #lifecycle: Controller;
   readonly #termination: Controller;
   readonly #ownWrites = new OwnWrites();
-  #frozen: () => boolean = () => false;
+  #frozen = false;
   /** Machines whose lifecycle reconcile was skipped while frozen; queued again on thaw. */
   readonly #skipped = new Set<string>();
   readonly #phases: readonly Phase<MachineScope>[] = [
@@ -125,18 +125,16 @@ export class MachineController {
     manager.addController(this.#termination);
   }
 
-  /**
-   * While `frozen()` says so (an apiserver cannot be reached), no machine is created or moves in
-   * health; deletions go on.
-   */
-  freezeWhile(frozen: () => boolean): void {
-    this.#frozen = frozen;
+  /** From now on (an apiserver cannot be reached) no machine is created or moves in health; deletions go on. */
+  freeze(): void {
+    this.#frozen = true;
   }
 
   /**
-   * After a freeze: every Unknown machine is Running again with a fresh timestamp (its health
+   * Ends a freeze: every Unknown machine is Running again with a fresh timestamp (its health
    * timeout starts over, as in MCM: the outage was the controller's blindness, not the machine's),
-   * and the machines skipped meanwhile are looked at again.
+   * then the machines skipped meanwhile are looked at again. Reconciles stay frozen until the
+   * resets are written, so none fails a machine on the timeout that ran during the outage.
    */
   async thaw(): Promise<void> {
     // The caches catch up now, not after their reconnect backoff.
@@ -155,6 +153,7 @@ export class MachineController {
       const draft = { ...m, status: withOperation(m, update, now) };
       await patchObject(this.#flow.client, MachineResources.machines, m, draft);
     }
+    this.#frozen = false;
     for (const key of this.#skipped) this.#lifecycle.enqueue(key);
     this.#skipped.clear();
   }
@@ -195,7 +194,7 @@ export class MachineController {
     }
     // The cache still shows what this controller's last write replaced: its watch event follows.
     if (this.#ownWrites.stale(ctx.key, read.metadata?.resourceVersion)) return undefined;
-    if (this.#frozen()) {
+    if (this.#frozen) {
       this.#skipped.add(ctx.key);
       return undefined;
     }

@@ -17,6 +17,8 @@ export interface ApiServerCheckOptions {
   readonly target: KubeClient | undefined;
   readonly namespace: string;
   readonly config: SafetyConfig;
+  /** Called when an apiserver has not answered for the timeout. */
+  readonly onFreeze: () => void;
   /** Called once when both apiservers answer again after a freeze (resets the health timeouts). */
   readonly onThaw: () => Promise<void>;
   readonly clock?: Clock;
@@ -30,7 +32,7 @@ const KEY = "apiservers";
  * MCM's apiserver-unreachable freeze (--machine-safety-apiserver-statuscheck-timeout/-period):
  * every period a GET of a Machine and of a Node that do not exist goes to the control and the
  * target apiserver; anything but NotFound counts as unreachable. Unreachable for longer than the
- * timeout (looked at every timeout/5 meanwhile) freezes the machine controller: no machine is
+ * timeout (looked at every timeout/5 meanwhile) freezes the machine controller (`onFreeze`): no machine is
  * created, marked Unknown or Failed, or replaced while it cannot see; deletions go on. Once both
  * answer, it thaws and `onThaw` restarts the health timeouts of the machines that went Unknown.
  */
@@ -59,11 +61,6 @@ export class ApiServerCheck {
     opts.manager.addController(controller);
   }
 
-  /** Whether the machine controller is frozen because an apiserver could not be reached. */
-  get frozen(): boolean {
-    return this.#frozen;
-  }
-
   async #check(): Promise<Result> {
     const { config } = this.#opts;
     const down = await this.#unreachable();
@@ -76,6 +73,7 @@ export class ApiServerCheck {
     this.#unreachableSince ??= now;
     if (!this.#frozen && now - this.#unreachableSince >= config.statusCheckTimeoutMs) {
       this.#frozen = true;
+      this.#opts.onFreeze();
       this.#metrics.frozen.set(1);
       this.#log.error(
         { reason: SafetyReasons.apiServerUnreachable, unreachable: down },

@@ -96,7 +96,6 @@ export class OvershootGuard {
   readonly #machines: Informer<MachineObject>;
   readonly #metrics: SafetyMetrics;
   readonly #clock: Clock;
-  readonly #frozen = new Set<string>();
 
   constructor(opts: OvershootOptions) {
     this.#opts = opts;
@@ -134,10 +133,8 @@ export class OvershootGuard {
 
   async #reconcile(ctx: ReconcileContext): Promise<Result> {
     const set = this.#sets.store.get(ctx.key);
-    if (!set || set.metadata?.deletionTimestamp) {
-      this.#count(ctx.key, false);
-      return undefined;
-    }
+    this.#metrics.frozenSets.set(this.#sets.store.list().filter(isFrozen).length);
+    if (!set || set.metadata?.deletionTimestamp) return undefined;
     const { deployment, deploymentKey, count, limits, asked } = this.#assess(set);
     const verdict = verdictOf(isFrozen(set), count, limits, asked);
     const now = this.#clock.now();
@@ -148,7 +145,6 @@ export class OvershootGuard {
       await this.#unfreeze(set, why);
     }
     const setFrozen = verdict === "freeze" || (isFrozen(set) && verdict !== "unfreeze");
-    this.#count(ctx.key, setFrozen);
     if (deployment && deploymentKey) {
       await this.#syncDeployment(deployment, deploymentKey, ctx.key, setFrozen, now);
     }
@@ -168,12 +164,6 @@ export class OvershootGuard {
       limits: freezeLimits(set, deployment, this.#opts.config),
       asked: unfreezeAsked(set) || unfreezeAsked(deployment),
     };
-  }
-
-  #count(key: string, frozen: boolean): void {
-    if (frozen) this.#frozen.add(key);
-    else this.#frozen.delete(key);
-    this.#metrics.frozenSets.set(this.#frozen.size);
   }
 
   async #freeze(
