@@ -1,7 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-// eslint-disable-next-line no-restricted-imports -- a random kill moment is the chaos input, not a wait
-import { setTimeout as sleep } from "node:timers/promises";
 import { DescribeInstancesCommand, type EC2Client, type Instance } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { installCrds } from "../../src/cli/install-crds.ts";
@@ -13,6 +11,7 @@ import { type Ec2World, prepareEc2World, rawEc2, startOwnMoto } from "../env/aws
 import { AWS_REGION, createAwsClass } from "../env/aws-rig.ts";
 import { createDeployment, machinesOf, runningLive } from "../env/deployments.ts";
 import { Ec2VmFeed } from "../env/ec2-feed.ts";
+import { crashLoop, killNow } from "../env/crash.ts";
 import { adminKubeConfig, eventually, testNamespace } from "../env/index.ts";
 
 /**
@@ -63,7 +62,7 @@ afterAll(async () => {
   await moto.stop();
 });
 
-function startSprout(): void {
+function startSprout(): ChildProcess {
   const args = ["src/cli/main.ts", "start", `--control-kubeconfig=${inject("kubeconfig")}`];
   args.push(`--namespace=${ns}`, "--leader-elect=false", "--view=false", "--port=0");
   args.push("--concurrent-syncs=5", "--log-level=error");
@@ -71,15 +70,10 @@ function startSprout(): void {
     stdio: "ignore",
     env: { ...process.env, AWS_ENDPOINT_URL_EC2: moto.endpoint },
   });
+  return sprout;
 }
 
-async function killSprout(): Promise<void> {
-  const child = sprout;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await exited;
-}
+const killSprout = (): Promise<void> => killNow(sprout);
 
 const nameOf = (i: Instance): string => i.Tags?.find((t) => t.Key === "Name")?.Value ?? "";
 const liveStates = new Set(["pending", "running", "stopping", "stopped"]);
@@ -99,15 +93,14 @@ async function assertNoDuplicates(): Promise<void> {
   expect([...counts].filter(([, n]) => n > 1)).toEqual([]);
 }
 
-async function crashLoop(): Promise<void> {
-  for (let i = 0; i < KILLS_PER_PHASE; i++) {
-    startSprout();
-    // Chaos, not synchronisation: the kill lands at a random moment of whatever sprout does.
-    await sleep(500 + Math.random() * 3500);
-    await killSprout();
-    await assertNoDuplicates();
-  }
-}
+const killLoop = (): Promise<void> =>
+  crashLoop({
+    kills: KILLS_PER_PHASE,
+    start: startSprout,
+    check: assertNoDuplicates,
+    minMs: 500,
+    maxMs: 4000,
+  });
 
 describe("crash safety on moto", () => {
   it(
@@ -115,7 +108,7 @@ describe("crash safety on moto", () => {
     { timeout: 1_200_000 },
     async () => {
       await createDeployment(client, ns, "pool", { replicas: MACHINES, className: "workers" });
-      await crashLoop();
+      await killLoop();
       startSprout();
       const machines = await eventually(
         async () => {
@@ -136,7 +129,7 @@ describe("crash safety on moto", () => {
       await killSprout();
 
       await client.delete(MachineResources.machineDeployments, ns, "pool");
-      await crashLoop();
+      await killLoop();
       startSprout();
       await eventually(async () => expect(await machinesOf(client, ns, "pool")).toEqual([]), {
         timeoutMs: 300_000,

@@ -2,8 +2,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-// eslint-disable-next-line no-restricted-imports -- a random kill moment is the chaos input, not a wait
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { CloudClient } from "../../src/sim/cloud/client.ts";
 import { NodeSimulator } from "../../src/sim/node/nodesim.ts";
@@ -13,6 +11,7 @@ import type { Machine } from "../../src/api/v1alpha1/machine.ts";
 import { KubeClient } from "../../src/runtime/client/client.ts";
 import { Resources } from "../../src/runtime/client/resources.ts";
 import { adminKubeConfig, eventually, testNamespace, uniqueName } from "../env/index.ts";
+import { crashLoop, killNow } from "../env/crash.ts";
 import { createWorkerClass } from "../env/machines.ts";
 import { nodeApi } from "../../src/sim/node/node-api.ts";
 import { startVirtualCloud, type VirtualCloudProcess } from "../../src/sim/cloud/process.ts";
@@ -63,13 +62,7 @@ function startController(): ChildProcess {
   return child;
 }
 
-async function killController(): Promise<void> {
-  const child = controller;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await exited;
-}
+const killController = (): Promise<void> => killNow(controller);
 
 /** Never two live VMs for one machine name. */
 async function assertNoDuplicates(): Promise<void> {
@@ -79,15 +72,14 @@ async function assertNoDuplicates(): Promise<void> {
   expect([...byName].filter(([, n]) => n > 1)).toEqual([]);
 }
 
-async function crashLoop(): Promise<void> {
-  for (let i = 0; i < KILLS_PER_PHASE; i++) {
-    startController();
-    // Chaos, not synchronisation: the kill lands at a random moment of whatever the controller does.
-    await sleep(200 + Math.random() * 2300);
-    await killController();
-    await assertNoDuplicates();
-  }
-}
+const killLoop = (): Promise<void> =>
+  crashLoop({
+    kills: KILLS_PER_PHASE,
+    start: startController,
+    check: assertNoDuplicates,
+    minMs: 200,
+    maxMs: 2500,
+  });
 
 const machinesLeft = async (): Promise<Machine[]> =>
   (await client.list<Machine & { metadata?: { name?: string } }>(MachineResources.machines, ns)).items;
@@ -106,7 +98,7 @@ describe("crash safety", () => {
           spec: { class: { kind: "MachineClass", name: "small" } },
         });
       }
-      await crashLoop();
+      await killLoop();
       startController();
       await eventually(
         async () => {
@@ -123,7 +115,7 @@ describe("crash safety", () => {
       await killController();
 
       for (const name of names) await client.delete(MachineResources.machines, ns, name);
-      await crashLoop();
+      await killLoop();
       startController();
       await eventually(async () => expect(await machinesLeft()).toEqual([]), { timeoutMs: 120_000 });
       expect(await cloud.findVms({ tags: CLUSTER_TAG })).toEqual([]);
